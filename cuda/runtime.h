@@ -1,0 +1,13 @@
+// CUDA runtime glue: error checks, device discovery and the device allocator that tensor/'s
+// Storage uses for Device::CUDA. Only compiled when nvcc is present (GLASSBOX_WITH_CUDA).
+#pragma once
+#include <string>
+
+namespace gb::cuda {
+
+// Registers the CUDA allocator when a usable device exists. Returns false (and leaves the CPU as the
+// only backend) when the driver or device is missing; `why` says which.
+bool init(std::string* why = nullptr);
+std::string device_description();  // "NVIDIA H200 (sm_90, 139 GiB)"
+
+}  // namespace gb::cuda
