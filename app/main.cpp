@@ -1,13 +1,38 @@
-// The glassbox command line. Subcommands are added as their issues land.
+// The glassbox command line: `glassbox <command> [options]`; commands live in app/cmd_*.cpp.
+// Errors (bad files, bad shapes) print one line naming the file or op and exit non-zero.
 #include <cstdio>
-#include <string>
+#include <exception>
+#include <map>
+
+#include "app/command.h"
+#include "autograd/backends.h"
+
+namespace gb::app {
+std::vector<Command>& commands() {
+  static std::vector<Command> c;
+  return c;
+}
+}  // namespace gb::app
 
 int main(int argc, char** argv) {
-  std::string cmd = argc > 1 ? argv[1] : "";
-  if (cmd.empty() || cmd == "--help" || cmd == "help") {
-    std::printf("usage: glassbox <command>\n");
-    return cmd.empty() ? 2 : 0;
+  CLI::App app{"glassbox: TransUNet liver and tumour segmentation with explanations, from scratch"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, gb::app::Action> actions;
+  for (auto& c : gb::app::commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    actions[sub] = c.setup(*sub);
   }
-  std::fprintf(stderr, "glassbox: unknown command '%s'\n", cmd.c_str());
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto& [sub, act] : actions)
+      if (sub->parsed()) return act();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "glassbox: error: %s\n", e.what());
+    return 1;
+  }
   return 2;
 }
