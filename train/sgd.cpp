@@ -1,0 +1,50 @@
+#include "train/sgd.h"
+
+#include <cmath>
+
+#include "tensor/dispatch.h"
+
+namespace gb::train {
+
+Sgd::Sgd(std::vector<Tensor> params, SgdOptions opt) : params_(std::move(params)), bufs_(params_.size()), opt_(opt) {
+  for (auto& p : params_) {
+    GB_CHECK(p.defined() && p.is_contiguous(), "Sgd: parameters must be defined contiguous tensors, got ", p.desc());
+    check_float(p, "Sgd", "parameter");
+  }
+}
+
+void Sgd::step() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor& p = params_[i];
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    check_cpu(p, "Sgd::step");
+    GB_CHECK(g.shape() == p.shape(), "Sgd::step: gradient ", g.desc(), " for parameter ", p.desc());
+    g = g.contiguous();
+    const bool first = !bufs_[i].defined();
+    if (first) bufs_[i] = Tensor::empty(p.shape(), p.dtype());
+    GB_DISPATCH_FLOAT(p.dtype(), "Sgd::step", {
+      T* w = p.data<T>();
+      const T* gr = g.data<T>();
+      T* b = bufs_[i].data<T>();
+      const T lr = (T)opt_.lr, mom = (T)opt_.momentum, wd = (T)opt_.weight_decay;
+      for (int64_t k = 0; k < p.numel(); ++k) {
+        T d = gr[k] + wd * w[k];
+        b[k] = first ? d : mom * b[k] + d;
+        w[k] -= lr * b[k];
+      }
+    });
+  }
+}
+
+void Sgd::zero_grad() {
+  for (auto& p : params_) p.zero_grad();
+}
+
+double poly_lr(double base_lr, int64_t it, int64_t max_iter, double power) {
+  GB_CHECK(max_iter > 0, "poly_lr: max_iter must be positive, got ", max_iter);
+  double frac = 1.0 - (double)it / (double)max_iter;
+  return base_lr * std::pow(frac > 0 ? frac : 0.0, power);
+}
+
+}  // namespace gb::train
