@@ -1,0 +1,164 @@
+// Losses over logits [N, C, *] and i32 labels [N, *]: cross_entropy (torch's mean reduction with class
+// weights and ignore_index) and soft_dice_loss (TransUNet's DiceLoss with softmax=True), plus the
+// non-differentiable one_hot. Both losses save the softmax probabilities for an analytic backward.
+// Class weights are constants: they never receive a gradient.
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "autograd/trace.h"
+#include "tensor/cpu/loss.h"
+#include "tensor/dispatch.h"
+
+namespace gb {
+namespace {
+
+std::string position(int64_t flat, const Shape& s) {
+  std::vector<int64_t> idx(s.size());
+  for (int64_t i = (int64_t)s.size() - 1; i >= 0; --i) {
+    idx[i] = flat % s[i];
+    flat /= s[i];
+  }
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < idx.size(); ++i) os << (i ? "," : "") << idx[i];
+  os << ']';
+  return os.str();
+}
+
+// Shapes of logits [N, C, *] and target [N, *]; returns (N, C, S).
+struct Dims {
+  int64_t N, C, S;
+};
+Dims check_logits_target(const Tensor& logits, const Tensor& target, const char* op) {
+  check_float(logits, op, "logits");
+  check_cpu(logits, op);
+  check_cpu(target, op);
+  GB_CHECK(target.dtype() == DType::I32, op, ": target must be i32 labels, got ", target.desc());
+  GB_CHECK(logits.dim() >= 2, op, ": expected logits [N, C, *], got ", str(logits.shape()));
+  bool ok = target.dim() == logits.dim() - 1 && target.size(0) == logits.size(0);
+  for (int64_t i = 1; ok && i < target.dim(); ++i) ok = target.size(i) == logits.size(i + 1);
+  GB_CHECK(ok, op, ": target ", str(target.shape()), " does not match logits ", str(logits.shape()),
+           " (expected logits without the class dimension)");
+  Dims d{logits.size(0), logits.size(1), 1};
+  for (int64_t i = 2; i < logits.dim(); ++i) d.S *= logits.size(i);
+  GB_CHECK(d.C > 0, op, ": logits need at least one class, got ", str(logits.shape()));
+  return d;
+}
+
+// Every label in [0, C) or equal to `ignore` (when allow_ignore).
+void check_labels(const Tensor& t, int64_t C, bool allow_ignore, int64_t ignore, const char* op,
+                  const std::string& context) {
+  const int32_t* p = t.data<int32_t>();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const int64_t v = p[i];
+    if ((v >= 0 && v < C) || (allow_ignore && v == ignore)) continue;
+    std::ostringstream os;
+    os << op << ": target value " << v << " at position " << position(i, t.shape()) << " is out of range [0, " << C
+       << ")";
+    if (allow_ignore) os << " and is not ignore_index " << ignore;
+    os << " (" << context << ", target " << str(t.shape()) << ")";
+    throw Error(os.str());
+  }
+}
+
+void check_weight(const Tensor& w, const Tensor& logits, int64_t C, const char* op) {
+  if (!w.defined()) return;
+  check_cpu(w, op);
+  GB_CHECK(w.dtype() == logits.dtype(), op, ": weight dtype ", dtype_name(w.dtype()), " differs from logits ",
+           logits.desc());
+  GB_CHECK(w.dim() == 1 && w.size(0) == C, op, ": weight must have shape [", C, "], got ", str(w.shape()),
+           " (logits ", str(logits.shape()), ")");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- cross-entropy
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight, int64_t ignore_index) {
+  const char* op = "cross_entropy";
+  const Dims d = check_logits_target(logits, target, op);
+  check_weight(weight, logits, d.C, op);
+  Tensor tc = target.contiguous();
+  check_labels(tc, d.C, true, ignore_index, op, "logits " + str(logits.shape()));
+  trace::Span sp(op, {logits, target, weight});
+  Tensor xc = logits.contiguous(), wc = weight.defined() ? weight.contiguous().detach() : Tensor();
+  Tensor p = Tensor::empty(logits.shape(), logits.dtype());  // softmax along C, saved
+  Tensor y = Tensor::empty({}, logits.dtype());
+  cpu::CrossEntropySums sums;
+  GB_DISPATCH_FLOAT(logits.dtype(), op, {
+    sums = cpu::cross_entropy_forward<T>(xc.data<T>(), tc.data<int32_t>(), wc.defined() ? wc.data<T>() : nullptr,
+                                         d.N, d.C, d.S, ignore_index, p.data<T>());
+    // torch: sum(w_t * nll) / sum(w_t); 0/0 = NaN when every target is ignored.
+    y.data<T>()[0] = (T)(sums.loss_sum / sums.weight_sum);
+  });
+  const double flops = 4.0 * (double)logits.numel();
+  const double wsum = sums.weight_sum;
+  record(op, y, {logits}, [p, tc, wc, wsum, d, ignore_index](const Tensor& gy, std::vector<Tensor>& gx) {
+    if (wsum == 0) return;  // nothing contributed to the loss
+    const double g = gy.item();
+    GB_DISPATCH_FLOAT(p.dtype(), "cross_entropy backward", {
+      cpu::cross_entropy_backward<T>(g, p.data<T>(), tc.data<int32_t>(), wc.defined() ? wc.data<T>() : nullptr, wsum,
+                                     d.N, d.C, d.S, ignore_index, gx[0].data<T>());
+    });
+  }, flops);
+  sp.finish(y, flops);
+  return y;
+}
+
+// ---------------------------------------------------------------- soft Dice (TransUNet)
+Tensor soft_dice_loss(const Tensor& logits, const Tensor& target, const Tensor& weight, double smooth) {
+  const char* op = "soft_dice_loss";
+  const Dims d = check_logits_target(logits, target, op);
+  check_weight(weight, logits, d.C, op);
+  Tensor tc = target.contiguous();
+  check_labels(tc, d.C, false, 0, op, "logits " + str(logits.shape()));
+  trace::Span sp(op, {logits, target, weight});
+  std::vector<double> w;
+  if (weight.defined()) w = weight.to_vector();
+  // p = softmax(logits, 1), computed by the differentiable op's kernel but without recording.
+  Tensor p;
+  {
+    NoGradGuard ng;
+    p = softmax(logits, 1);
+  }
+  auto I = std::make_shared<std::vector<double>>(d.C), Z = std::make_shared<std::vector<double>>(d.C),
+       Y = std::make_shared<std::vector<double>>(d.C);
+  cpu::DiceSums sums{I->data(), Z->data(), Y->data()};
+  GB_DISPATCH_FLOAT(logits.dtype(), op, { cpu::soft_dice_sums<T>(p.data<T>(), tc.data<int32_t>(), d.N, d.C, d.S, sums); });
+  Tensor y = Tensor::full({}, cpu::soft_dice_value(I->data(), Z->data(), Y->data(), w.empty() ? nullptr : w.data(), d.C,
+                                                    smooth),
+                          logits.dtype());
+  const double flops = 8.0 * (double)logits.numel();
+  record(op, y, {logits}, [p, tc, w, I, Z, Y, d, smooth](const Tensor& gy, std::vector<Tensor>& gx) {
+    const double g = gy.item();
+    cpu::DiceSums s{I->data(), Z->data(), Y->data()};
+    GB_DISPATCH_FLOAT(p.dtype(), "soft_dice_loss backward", {
+      cpu::soft_dice_backward<T>(g, p.data<T>(), tc.data<int32_t>(), w.empty() ? nullptr : w.data(), d.N, d.C, d.S,
+                                 smooth, s, gx[0].data<T>());
+    });
+  }, flops);
+  sp.finish(y, flops);
+  return y;
+}
+
+// ---------------------------------------------------------------- one-hot
+Tensor one_hot(const Tensor& target, int64_t classes, DType dtype) {
+  const char* op = "one_hot";
+  check_cpu(target, op);
+  GB_CHECK(target.dtype() == DType::I32, op, ": target must be i32 labels, got ", target.desc());
+  GB_CHECK(target.dim() >= 1, op, ": expected target [N, *], got ", str(target.shape()));
+  GB_CHECK(classes > 0, op, ": classes must be positive, got ", classes);
+  Tensor tc = target.contiguous();
+  Shape out = target.shape();
+  out.insert(out.begin() + 1, classes);
+  check_labels(tc, classes, false, 0, op, std::to_string(classes) + " classes");
+  Tensor y = Tensor::empty(out, dtype);
+  const int64_t N = target.size(0), S = N ? target.numel() / N : 0;
+  GB_DISPATCH_FLOAT(dtype, op, { cpu::one_hot<T>(tc.data<int32_t>(), y.data<T>(), N, classes, S); });
+  return y;
+}
+
+}  // namespace gb

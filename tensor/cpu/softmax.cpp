@@ -1,0 +1,62 @@
+#include "tensor/cpu/softmax.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/cpu/parallel.h"
+
+namespace gb::cpu {
+
+template <class T>
+void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+  if (n == 0) return;
+  // Line l = o * inner + i starts at o * n * inner + i, stride inner. Consecutive lines of one chunk
+  // touch neighbouring addresses, so strided lines (inner > 1) still stream through the cache.
+  parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t l = b; l < e; ++l) {
+      const int64_t base = (l / inner) * n * inner + l % inner;
+      const T* xl = x + base;
+      T* yl = y + base;
+      T mx = xl[0];
+      for (int64_t k = 1; k < n; ++k) mx = std::max(mx, xl[k * inner]);
+      double s = 0;
+      for (int64_t k = 0; k < n; ++k) s += std::exp((double)(xl[k * inner] - mx));
+      if (log) {
+        const T lse = (T)((double)mx + std::log(s));
+        for (int64_t k = 0; k < n; ++k) yl[k * inner] = xl[k * inner] - lse;
+      } else {
+        const double inv = 1.0 / s;
+        for (int64_t k = 0; k < n; ++k) yl[k * inner] = (T)(std::exp((double)(xl[k * inner] - mx)) * inv);
+      }
+    }
+  });
+}
+
+template <class T>
+void softmax_backward(const T* gy, const T* y, T* gx, int64_t outer, int64_t n, int64_t inner, bool log) {
+  parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t l = b; l < e; ++l) {
+      const int64_t base = (l / inner) * n * inner + l % inner;
+      const T* g = gy + base;
+      const T* yl = y + base;
+      T* o = gx + base;
+      double s = 0;
+      if (log) {
+        for (int64_t k = 0; k < n; ++k) s += (double)g[k * inner];
+        const T st = (T)s;
+        for (int64_t k = 0; k < n; ++k) o[k * inner] += g[k * inner] - std::exp(yl[k * inner]) * st;
+      } else {
+        for (int64_t k = 0; k < n; ++k) s += (double)g[k * inner] * (double)yl[k * inner];
+        const T st = (T)s;
+        for (int64_t k = 0; k < n; ++k) o[k * inner] += yl[k * inner] * (g[k * inner] - st);
+      }
+    }
+  });
+}
+
+template void softmax_forward<float>(const float*, float*, int64_t, int64_t, int64_t, bool);
+template void softmax_forward<double>(const double*, double*, int64_t, int64_t, int64_t, bool);
+template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, bool);
+template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, bool);
+
+}  // namespace gb::cpu
