@@ -1,0 +1,84 @@
+// Harness cases: conv2d, conv3d, weight_standardize (autograd/conv.cpp). Shapes cover the layers of
+// TransUNet at toy sizes (1x1, 3x3 pad 1, the 7x7/2 pad 3 root, strided 1x1 projections), dilation,
+// groups, no bias, odd and 33-wide inputs, and non-contiguous inputs and weights.
+#include "tests/harness/harness.h"
+
+namespace gb::harness {
+namespace {
+using V = std::vector<Tensor>;
+
+Conv2dOpts c2(std::array<int64_t, 2> stride, std::array<int64_t, 2> pad, std::array<int64_t, 2> dil = {1, 1},
+              int64_t groups = 1) {
+  Conv2dOpts o;
+  o.stride = stride;
+  o.padding = pad;
+  o.dilation = dil;
+  o.groups = groups;
+  return o;
+}
+Conv3dOpts c3(std::array<int64_t, 3> stride, std::array<int64_t, 3> pad, std::array<int64_t, 3> dil = {1, 1, 1},
+              int64_t groups = 1) {
+  Conv3dOpts o;
+  o.stride = stride;
+  o.padding = pad;
+  o.dilation = dil;
+  o.groups = groups;
+  return o;
+}
+
+GB_HARNESS_CASES({
+    {"conv2d", "1x1 N=2 [2,4,5,5] -> 3, bias", {in({2, 4, 5, 5}), in({3, 4, 1, 1}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2]); }},
+    {"conv2d", "3x3 pad 1 N=1 [1,3,7,7] -> 4, bias", {in({1, 3, 7, 7}), in({4, 3, 3, 3}), in({4})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "7x7 stride 2 pad 3 (ResNet root) [1,3,9,9] -> 4, no bias", {in({1, 3, 9, 9}), in({4, 3, 7, 7})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({2, 2}, {3, 3})); }},
+    {"conv2d", "3x3 stride 2 pad 1 N=2 [2,2,7,7] -> 3", {in({2, 2, 7, 7}), in({3, 2, 3, 3}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 2}, {1, 1})); }},
+    {"conv2d", "1x1 stride 2 projection [2,4,7,7] -> 3, no bias", {in({2, 4, 7, 7}), in({3, 4, 1, 1})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({2, 2}, {0, 0})); }},
+    {"conv2d", "3x3 dilation 2 pad 2 [1,2,7,7] -> 3", {in({1, 2, 7, 7}), in({3, 2, 3, 3}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {2, 2}, {2, 2})); }},
+    {"conv2d", "groups 2 3x3 pad 1 N=2 [2,4,5,5] -> 6", {in({2, 4, 5, 5}), in({6, 2, 3, 3}), in({6})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1}, {1, 1}, 2)); }},
+    {"conv2d", "depthwise groups 3 3x3 [1,3,5,7] -> 3, no bias", {in({1, 3, 5, 7}), in({3, 1, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1}, {1, 1}, 3)); }},
+    {"conv2d", "3x3 pad 1 33 wide [1,2,3,33] -> 3", {in({1, 2, 3, 33}), in({3, 2, 3, 3}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "3x2 kernel stride (2,1) pad (0,1) [1,2,7,6] -> 2", {in({1, 2, 7, 6}), in({2, 2, 3, 2}), in({2})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 1}, {0, 1})); }},
+    {"conv2d", "kernel = input 3x3 no pad [2,1,3,3] -> 1", {in({2, 1, 3, 3}), in({1, 1, 3, 3}), in({1})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2]); }},
+    {"conv2d", "non-contiguous input 3x3 pad 1 [1,2,7,6]", {in_nc({1, 2, 7, 6}), in({3, 2, 3, 3}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "non-contiguous weight 3x3 stride 2 [1,2,7,7]", {in({1, 2, 7, 7}), in_nc({3, 2, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({2, 2}, {1, 1})); }},
+    {"conv2d", "input without grad (frozen input) [1,2,5,5]", {in_const({1, 2, 5, 5}), in({2, 2, 3, 3}), in({2})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "weight without grad [1,2,5,5]", {in({1, 2, 5, 5}), in_const({2, 2, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1})); }},
+
+    {"conv3d", "3x3x3 pad 1 [1,2,4,5,5] -> 3, bias", {in({1, 2, 4, 5, 5}), in({3, 2, 3, 3, 3}), in({3})},
+     [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 1, 1}, {1, 1, 1})); }},
+    {"conv3d", "3x3x3 stride 2 pad 1 [1,2,5,5,5] -> 2, no bias", {in({1, 2, 5, 5, 5}), in({2, 2, 3, 3, 3})},
+     [](const V& a) { return conv3d(a[0], a[1], Tensor(), c3({2, 2, 2}, {1, 1, 1})); }},
+    {"conv3d", "1x1x1 N=2 [2,3,3,3,3] -> 2", {in({2, 3, 3, 3, 3}), in({2, 3, 1, 1, 1}), in({2})},
+     [](const V& a) { return conv3d(a[0], a[1], a[2]); }},
+    {"conv3d", "groups 2 dilation 2 pad 2 [1,4,5,5,5] -> 4", {in({1, 4, 5, 5, 5}), in({4, 2, 3, 3, 3}), in({4})},
+     [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 1, 1}, {2, 2, 2}, {2, 2, 2}, 2)); }},
+    {"conv3d", "2x3x1 kernel stride (1,2,1) [1,1,3,7,4] -> 2", {in({1, 1, 3, 7, 4}), in({2, 1, 2, 3, 1}), in({2})},
+     [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 2, 1}, {0, 1, 0})); }},
+    {"conv3d", "non-contiguous input [1,2,3,4,5]", {in_nc({1, 2, 3, 4, 5}), in({2, 2, 3, 3, 3})},
+     [](const V& a) { return conv3d(a[0], a[1], Tensor(), c3({1, 1, 1}, {1, 1, 1})); }},
+
+    {"weight_standardize", "[8,3,3,3]", {in({8, 3, 3, 3})}, [](const V& a) { return weight_standardize(a[0]); }},
+    {"weight_standardize", "eps 1e-6 [4,7,1,1]", {in({4, 7, 1, 1})},
+     [](const V& a) { return weight_standardize(a[0], 1e-6); }},
+    {"weight_standardize", "non-contiguous [3,2,3,5]", {in_nc({3, 2, 3, 5})},
+     [](const V& a) { return weight_standardize(a[0]); }},
+    {"weight_standardize", "StdConv2d: conv2d(x, ws(w)) 3x3 pad 1", {in({1, 2, 5, 5}), in({3, 2, 3, 3})},
+     [](const V& a) { return conv2d(a[0], weight_standardize(a[1]), Tensor(), c2({1, 1}, {1, 1})); }},
+});
+
+}  // namespace
+}  // namespace gb::harness
