@@ -1,0 +1,61 @@
+// AVX2+FMA SGEMM: micro-tile 6 x 16 (12 ymm accumulators, two B vectors, one A broadcast).
+// Blocking: KC 256 keeps an A micro-panel (6 x 256 floats, 6 KiB) in L1 while packed B (KC x NC)
+// sits in L2. Driver and determinism argument: gemm_driver.h.
+#include <immintrin.h>
+
+#include "tensor/cpu/gemm_driver.h"
+#include "tensor/cpu/gemm_kernels.h"
+
+namespace gb::cpu {
+namespace {
+
+struct Avx2Kernel {
+  static constexpr int MR = 6, NR = 16;
+  static constexpr int64_t KC = 256, MC = 6 * 24, NC = 512;
+
+  static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
+                    float alpha, float beta, bool overwrite) {
+    __m256 acc[MR][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r);
+        acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+      }
+      a += MR;
+      b += NR;
+    }
+    // Lane masks for the N edge (all ones on full tiles): lane i is live when i < nr (resp. nr - 8).
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; ++r) {
+      if (r >= mr) break;
+      float* cr = c + r * ldc;
+      if (overwrite) {
+        _mm256_maskstore_ps(cr, m0, _mm256_mul_ps(va, acc[r][0]));
+        _mm256_maskstore_ps(cr + 8, m1, _mm256_mul_ps(va, acc[r][1]));
+      } else {
+        const __m256 c0 = _mm256_mul_ps(vb, _mm256_maskload_ps(cr, m0));
+        const __m256 c1 = _mm256_mul_ps(vb, _mm256_maskload_ps(cr + 8, m1));
+        _mm256_maskstore_ps(cr, m0, _mm256_fmadd_ps(va, acc[r][0], c0));
+        _mm256_maskstore_ps(cr + 8, m1, _mm256_fmadd_ps(va, acc[r][1], c1));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void sgemm_avx2(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_detail::sgemm<Avx2Kernel>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+}  // namespace gb::cpu

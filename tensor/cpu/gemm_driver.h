@@ -1,0 +1,166 @@
+// The cache-blocked SGEMM driver shared by the ISA files (GotoBLAS/BLIS scheme). Include it only
+// from a file compiled for one ISA, with a Kernel type local to that file (an anonymous namespace),
+// so every instantiation here is private to that file and carries that file's instruction set.
+//
+// Kernel provides: MR, NR (micro-tile, NR along the contiguous C rows), KC, MC, NC (blocking), and
+//   static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+//                     int mr, int nr, float alpha, float beta, bool overwrite);
+// computing acc[MR,NR] = a_panel^T b_panel over kc (k ascending), then for the valid mr x nr corner
+//   c = overwrite ? alpha*acc : fma(alpha, acc, beta*c)     (overwrite: C is never read).
+//
+// Determinism: the tile grid is fixed by (MR, NR, KC) from the matrix origin; threads own disjoint
+// column (or row) ranges aligned to that grid, and the K blocks are visited in ascending order with
+// one accumulation per block, so every C element sees the same operations for any thread count.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "tensor/cpu/parallel.h"
+#include "tensor/error.h"
+
+namespace gb::cpu::gemm_detail {
+
+// Grow-only 64-byte aligned scratch, one per thread and kernel.
+template <class Kern, int Which>
+float* scratch(size_t n) {
+  struct Buf {
+    float* p = nullptr;
+    size_t n = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf b;
+  if (b.n < n) {
+    std::free(b.p);
+    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+    b.p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    GB_CHECK(b.p != nullptr, "gemm: out of memory for a ", bytes, "-byte packing buffer");
+    b.n = n;
+  }
+  return b.p;
+}
+
+// Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels [ceil(mc/MR)][kc][MR], zero-padding rows >= mc.
+template <class Kern>
+void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+  constexpr int MR = Kern::MR;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t mr = std::min<int64_t>(MR, mc - ir);
+    float* d = dst + ir * kc;
+    if (ta) {  // A stored [K, M]: row k of the panel is contiguous in A
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = A + (p0 + k) * lda + i0 + ir;
+        float* dk = d + k * MR;
+        for (int64_t r = 0; r < mr; ++r) dk[r] = s[r];
+        for (int64_t r = mr; r < MR; ++r) dk[r] = 0.f;
+      }
+    } else {  // A stored [M, K]: MR row streams
+      for (int64_t r = 0; r < mr; ++r) {
+        const float* s = A + (i0 + ir + r) * lda + p0;
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = s[k];
+      }
+      for (int64_t r = mr; r < MR; ++r)
+        for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = 0.f;
+    }
+  }
+}
+
+// Packs op(B)[p0:p0+kc, j0:j0+nc] into micro-panels [ceil(nc/NR)][kc][NR], zero-padding cols >= nc.
+template <class Kern>
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+  constexpr int NR = Kern::NR;
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t nr = std::min<int64_t>(NR, nc - jr);
+    float* d = dst + jr * kc;
+    if (!tb) {  // B stored [K, N]: contiguous rows
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = B + (p0 + k) * ldb + j0 + jr;
+        float* dk = d + k * NR;
+        if (nr == NR) {
+          std::memcpy(dk, s, sizeof(float) * NR);
+        } else {
+          for (int64_t c = 0; c < nr; ++c) dk[c] = s[c];
+          for (int64_t c = nr; c < NR; ++c) dk[c] = 0.f;
+        }
+      }
+    } else {  // B stored [N, K]: NR column streams
+      for (int64_t c = 0; c < nr; ++c) {
+        const float* s = B + (j0 + jr + c) * ldb + p0;
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = s[k];
+      }
+      for (int64_t c = nr; c < NR; ++c)
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = 0.f;
+    }
+  }
+}
+
+// Serial blocked GEMM on the C block [m0, m1) x [n0, n1) (m0 a multiple of MR, n0 of NR).
+template <class Kern>
+void gemm_block(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, float alpha,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  constexpr int64_t MR = Kern::MR, NR = Kern::NR, KC = Kern::KC, MC = Kern::MC, NC = Kern::NC;
+  const int64_t mb = std::min<int64_t>(MC, ((m1 - m0 + MR - 1) / MR) * MR);
+  const int64_t nb = std::min<int64_t>(NC, ((n1 - n0 + NR - 1) / NR) * NR);
+  const int64_t kb = std::min<int64_t>(KC, K);
+  float* bp = scratch<Kern, 0>((size_t)(nb * kb));  // packed B block [nb/NR][kc][NR]
+  float* ap = scratch<Kern, 1>((size_t)(mb * kb));  // packed A block [mb/MR][kc][MR]
+  for (int64_t jc = n0; jc < n1; jc += NC) {
+    const int64_t nc = std::min(NC, n1 - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const bool first = pc == 0;
+      const bool overwrite = first && beta == 0.f;
+      const float beta_k = first ? beta : 1.f;
+      pack_b<Kern>(tb, B, ldb, pc, kc, jc, nc, bp);
+      for (int64_t ic = m0; ic < m1; ic += MC) {
+        const int64_t mc = std::min(MC, m1 - ic);
+        pack_a<Kern>(ta, A, lda, ic, mc, pc, kc, ap);
+        // A micro-panel (MR x kc) stays in L1 while the B micro-panels stream from L2.
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int mr = (int)std::min(MR, mc - ir);
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int nr = (int)std::min(NR, nc - jr);
+            Kern::micro(kc, ap + ir * kc, bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, alpha,
+                        beta_k, overwrite);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Entry point: handles the degenerate shapes, then splits C over threads along N (or M when N is
+// narrow) in whole micro-tiles. Never splits K.
+template <class Kern>
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // C = beta * C (alpha * empty sum = 0); beta == 0 does not read C
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        float& c = C[m * ldc + n];
+        c = beta == 0.f ? 0.f : beta * c;
+      }
+    return;
+  }
+  constexpr int64_t MR = Kern::MR, NR = Kern::NR;
+  const int64_t npan = (N + NR - 1) / NR, mpan = (M + MR - 1) / MR;
+  const double work = (double)M * (double)N * (double)K;
+  if (work < 65536.0 * 4) {  // too small to be worth waking the pool
+    gemm_block<Kern>(ta, tb, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const int64_t nt = std::max(1, num_threads());
+  if (npan >= 4 * nt || npan >= mpan) {
+    parallel_for(npan, 1, [&](int64_t b, int64_t e) {
+      gemm_block<Kern>(ta, tb, 0, M, b * NR, std::min(N, e * NR), K, alpha, A, lda, B, ldb, beta, C, ldc);
+    });
+  } else {
+    parallel_for(mpan, 1, [&](int64_t b, int64_t e) {
+      gemm_block<Kern>(ta, tb, b * MR, std::min(M, e * MR), 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    });
+  }
+}
+
+}  // namespace gb::cpu::gemm_detail

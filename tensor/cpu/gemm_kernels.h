@@ -1,0 +1,27 @@
+// Optimised single-precision GEMM kernels behind gb::cpu::gemm<float> (see gemm.h for the contract).
+// Each ISA file (gemm_avx512.cpp, gemm_avx2.cpp) is compiled with its own instruction-set flags and
+// exports one entry point; gemm.cpp picks one at run time with __builtin_cpu_supports. Tests and
+// benchmarks can force a path to check both on a machine that has AVX-512.
+#pragma once
+#include <cstdint>
+
+namespace gb::cpu {
+
+// Same signature and semantics as gemm<float>. Only call when the CPU supports the ISA.
+void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void sgemm_avx2(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+enum class SgemmPath { Auto, Reference, AVX2, AVX512 };
+
+bool cpu_has_avx2_fma();
+bool cpu_has_avx512();
+// Forces the path gemm<float> takes (Auto = best the CPU supports). Forcing a path the CPU lacks
+// throws gb::Error. The reference-kernel switch (kernel_mode.h) still wins over this.
+void set_sgemm_path(SgemmPath p);
+SgemmPath sgemm_path();           // the forced value (Auto by default)
+SgemmPath sgemm_path_resolved();  // what gemm<float> runs now
+const char* sgemm_path_name(SgemmPath p);
+
+}  // namespace gb::cpu
