@@ -22,8 +22,9 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, 
       double s = 0;
       for (int64_t k = 0; k < n; ++k) s += std::exp((double)(xl[k * inner] - mx));
       if (log) {
-        const T lse = (T)((double)mx + std::log(s));
-        for (int64_t k = 0; k < n; ++k) yl[k * inner] = xl[k * inner] - lse;
+        // (x - max) - log(sum): x - max is exact-ish and log(sum) small, so large logits keep precision.
+        const double ls = std::log(s);
+        for (int64_t k = 0; k < n; ++k) yl[k * inner] = (T)((double)(xl[k * inner] - mx) - ls);
       } else {
         const double inv = 1.0 / s;
         for (int64_t k = 0; k < n; ++k) yl[k * inner] = (T)(std::exp((double)(xl[k * inner] - mx)) * inv);
