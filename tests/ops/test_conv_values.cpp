@@ -1,0 +1,304 @@
+// Hand-computed values for conv2d/conv3d, weight_standardize, max_pool and linear upsampling (the
+// harness checks gradients and backend agreement; these check the forward maths itself, including
+// torch's coordinate conventions), errors for bad shapes, and thread-count independence.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "tensor/cpu/kernel_mode.h"
+#include "tensor/cpu/parallel.h"
+
+using namespace gb;
+
+namespace {
+
+// x[i, j] = 4 i + j on a 4x4 image: [1, 1, 4, 4].
+Tensor ramp4x4(DType dt = DType::F64) {
+  std::vector<double> v(16);
+  for (int i = 0; i < 16; ++i) v[i] = i;
+  return Tensor::from_vector(v, {1, 1, 4, 4}).to(dt);
+}
+
+void expect_values(const Tensor& t, const Shape& shape, const std::vector<double>& want, double tol = 1e-12) {
+  ASSERT_EQ(t.shape(), shape) << t.desc();
+  auto got = t.to_vector();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
+}
+
+// Runs `body` once with the reference kernels and once with the optimised ones.
+void both_modes(const std::function<void()>& body) {
+  for (bool ref : {true, false}) {
+    SCOPED_TRACE(ref ? "reference kernels" : "optimised kernels");
+    cpu::ReferenceKernelsGuard g(ref);
+    body();
+  }
+}
+
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no gb::Error thrown";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    for (auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "message '" << m << "' lacks '" << p << "'";
+  }
+}
+
+Conv2dOpts opts2(int64_t stride, int64_t pad) {
+  Conv2dOpts o;
+  o.stride = {stride, stride};
+  o.padding = {pad, pad};
+  return o;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- conv2d
+TEST(ConvValues, Ones3x3On4x4WithBiasAndGradients) {
+  both_modes([] {
+    for (DType dt : {DType::F32, DType::F64}) {
+      Tensor x = ramp4x4(dt).set_requires_grad(true);
+      Tensor w = Tensor::ones({1, 1, 3, 3}, dt).set_requires_grad(true);
+      Tensor b = Tensor::full({1}, 1.0, dt).set_requires_grad(true);
+      Tensor y = conv2d(x, w, b);
+      // Window sums: 0+1+2+4+5+6+8+9+10 = 45, shifted right +9, down +36; plus bias 1.
+      expect_values(y, {1, 1, 2, 2}, {46, 55, 82, 91});
+      y.backward(Tensor::ones(y.shape(), dt));
+      // gx = how many windows cover each pixel.
+      expect_values(x.grad(), {1, 1, 4, 4}, {1, 2, 2, 1, 2, 4, 4, 2, 2, 4, 4, 2, 1, 2, 2, 1});
+      // gw[a, b] = x(a,b) + x(a,b+1) + x(a+1,b) + x(a+1,b+1) = 16 a + 4 b + 10.
+      expect_values(w.grad(), {1, 1, 3, 3}, {10, 14, 18, 26, 30, 34, 42, 46, 50});
+      expect_values(b.grad(), {1}, {4});
+    }
+  });
+}
+
+TEST(ConvValues, SobelStride2Pad1) {
+  both_modes([] {
+    // Horizontal Sobel [[1,0,-1],[2,0,-2],[1,0,-1]]; zero padding; windows centred at (0,0), (0,2),
+    // (2,0), (2,2). E.g. centre (0,0): 2*x(0,-1) - 2*x(0,1) + x(1,-1) - x(1,1) = -2 - 5 = -7.
+    Tensor w = Tensor::from_vector(std::vector<double>{1, 0, -1, 2, 0, -2, 1, 0, -1}, {1, 1, 3, 3});
+    Tensor y = conv2d(ramp4x4(), w, Tensor(), opts2(2, 1));
+    expect_values(y, {1, 1, 2, 2}, {-7, -6, -36, -8});
+    // Same kernel stride 1 no padding: the interior derivative is -8 everywhere.
+    expect_values(conv2d(ramp4x4(), w, Tensor()), {1, 1, 2, 2}, {-8, -8, -8, -8});
+  });
+}
+
+TEST(ConvValues, GroupsDilationAndOutputSizes) {
+  both_modes([] {
+    // Two channels (ramp and 10 * ramp), groups 2, centre-tap kernels scaled 1 and 2: channel-wise.
+    Tensor r = ramp4x4();
+    Tensor x = concat({r, mul_scalar(r, 10)}, 1);  // [1,2,4,4]
+    Tensor w = Tensor::zeros({2, 1, 3, 3}, DType::F64);
+    w.data<double>()[4] = 1;
+    w.data<double>()[9 + 4] = 2;
+    Conv2dOpts o = opts2(1, 1);
+    o.groups = 2;
+    Tensor y = conv2d(x, w, Tensor(), o);
+    ASSERT_EQ(y.shape(), (Shape{1, 2, 4, 4}));
+    EXPECT_DOUBLE_EQ(y.at({0, 0, 2, 3}), 11);
+    EXPECT_DOUBLE_EQ(y.at({0, 1, 2, 3}), 220);
+    // Dilation 2 with a 2x2 ones kernel reads x(i,j) + x(i,j+2) + x(i+2,j) + x(i+2,j+2) = 4 x(i,j) + 20.
+    Conv2dOpts d;
+    d.dilation = {2, 2};
+    expect_values(conv2d(ramp4x4(), Tensor::ones({1, 1, 2, 2}, DType::F64), Tensor(), d), {1, 1, 2, 2},
+                  {20, 24, 36, 40});
+    // ResNet root geometry: 7x7 stride 2 pad 3 halves 224 -> 112.
+    NoGradGuard ng;
+    Tensor img = Tensor::zeros({1, 3, 224, 224});
+    Tensor wr = Tensor::zeros({4, 3, 7, 7});
+    EXPECT_EQ(conv2d(img, wr, Tensor(), opts2(2, 3)).shape(), (Shape{1, 4, 112, 112}));
+  });
+}
+
+TEST(ConvValues, Conv3dOnesKernel) {
+  both_modes([] {
+    std::vector<double> v(8);
+    for (int i = 0; i < 8; ++i) v[i] = i;
+    Tensor x = Tensor::from_vector(v, {1, 1, 2, 2, 2});
+    Tensor w = Tensor::ones({1, 1, 2, 2, 2}, DType::F64);
+    expect_values(conv3d(x, w, Tensor::full({1}, 0.5, DType::F64)), {1, 1, 1, 1, 1}, {28.5});
+    // Padding 1: the corner output (0,0,0) sees only x(0,0,0) = 0; the far corner sees only x(1,1,1) = 7.
+    Conv3dOpts o;
+    o.padding = {1, 1, 1};
+    Tensor y = conv3d(x, w, Tensor(), o);
+    ASSERT_EQ(y.shape(), (Shape{1, 1, 3, 3, 3}));
+    EXPECT_DOUBLE_EQ(y.at({0, 0, 0, 0, 0}), 0);
+    EXPECT_DOUBLE_EQ(y.at({0, 0, 2, 2, 2}), 7);
+    EXPECT_DOUBLE_EQ(y.at({0, 0, 1, 1, 1}), 28);
+  });
+}
+
+// ---------------------------------------------------------------- weight standardisation
+TEST(ConvValues, WeightStandardize) {
+  // Row [1,2,3,4]: mean 2.5, biased var 1.25. Row [5,5,5,7]: mean 5.5, var 0.75.
+  Tensor w = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 5, 5, 7}, {2, 1, 2, 2});
+  const double s1 = std::sqrt(1.25), s2 = std::sqrt(0.75);
+  expect_values(weight_standardize(w, 0.0), {2, 1, 2, 2},
+                {-1.5 / s1, -0.5 / s1, 0.5 / s1, 1.5 / s1, -0.5 / s2, -0.5 / s2, -0.5 / s2, 1.5 / s2});
+  const double e1 = std::sqrt(1.25 + 1e-5);
+  EXPECT_NEAR(weight_standardize(w).at({0, 0, 0, 0}), -1.5 / e1, 1e-15);
+  // Invariant to a positive scale and shift of each row (up to eps).
+  Tensor w2 = add_scalar(mul_scalar(w, 3.0), -2.0);
+  auto a = weight_standardize(w, 0.0).to_vector(), b = weight_standardize(w2, 0.0).to_vector();
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-12);
+}
+
+// ---------------------------------------------------------------- max pooling
+TEST(PoolValues, MaxPool2dValuesPaddingAndTies) {
+  // Increasing ramp: 2x2/2 picks each window's bottom-right.
+  Tensor x = ramp4x4().set_requires_grad(true);
+  Tensor y = max_pool2d(x, {2, 2}, {2, 2});
+  expect_values(y, {1, 1, 2, 2}, {5, 7, 13, 15});
+  y.backward(Tensor::ones(y.shape(), DType::F64));
+  expect_values(x.grad(), {1, 1, 4, 4}, {0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1});
+  // Negative ramp with 3x3/2 pad 1: padding is -inf, so windows pick real (negative) values, not 0.
+  Tensor n = mul_scalar(ramp4x4(), -1.0);
+  expect_values(max_pool2d(n, {3, 3}, {2, 2}, {1, 1}), {1, 1, 2, 2}, {0, -1, -4, -5});
+  // Ties: all-equal input sends each window's gradient to its first element.
+  Tensor z = Tensor::zeros({1, 1, 4, 4}, DType::F64).set_requires_grad(true);
+  Tensor yz = max_pool2d(z, {2, 2}, {2, 2});
+  yz.backward(Tensor::ones(yz.shape(), DType::F64));
+  expect_values(z.grad(), {1, 1, 4, 4}, {1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0});
+  // TransUNet's root pool: 3x3/2 pad 0 takes 112 -> 55.
+  NoGradGuard ng;
+  EXPECT_EQ(max_pool2d(Tensor::zeros({1, 2, 112, 112}), {3, 3}, {2, 2}).shape(), (Shape{1, 2, 55, 55}));
+}
+
+TEST(PoolValues, MaxPool3d) {
+  std::vector<double> v(27);
+  for (int i = 0; i < 27; ++i) v[i] = (i * 7) % 27;  // a permutation of 0..26; 26 sits at i = 23
+  Tensor x = Tensor::from_vector(v, {1, 1, 3, 3, 3});
+  expect_values(max_pool3d(x, {3, 3, 3}, {1, 1, 1}), {1, 1, 1, 1, 1}, {26});
+  // 2x2x2/1: the window at (0,0,0) covers i in {0,1,3,4,9,10,12,13} -> values {0,7,21,1,9,16,3,10}.
+  EXPECT_DOUBLE_EQ(max_pool3d(x, {2, 2, 2}, {1, 1, 1}).at({0, 0, 0, 0, 0}), 21);
+}
+
+// ---------------------------------------------------------------- upsampling
+TEST(UpsampleValues, Bilinear2x2To4x4BothCornerModes) {
+  Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {1, 1, 2, 2});
+  // align_corners=True: src = dst * (2-1)/(4-1) = 0, 1/3, 2/3, 1.
+  const double t = 1.0 / 3.0;
+  expect_values(upsample_bilinear2d(x, 4, 4, true), {1, 1, 4, 4},
+                {1, 1 + t, 1 + 2 * t, 2, 1 + 2 * t, 2, 2 + t, 2 + 2 * t, 2 + t, 2 + 2 * t, 3, 3 + t, 3, 3 + t,
+                 3 + 2 * t, 4});
+  // align_corners=False: src = (dst + 0.5) * 2/4 - 0.5 = -0.25 -> 0, 0.25, 0.75, 1.25 -> clamped at 1.
+  expect_values(upsample_bilinear2d(x, 4, 4, false), {1, 1, 4, 4},
+                {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4});
+  // Gradient of the sum: by symmetry each input gets 16 / 4.
+  Tensor xg = x.detach().set_requires_grad(true);
+  Tensor y = upsample_bilinear2d(xg, 4, 4, false);
+  y.backward(Tensor::ones(y.shape(), DType::F64));
+  expect_values(xg.grad(), {1, 1, 2, 2}, {4, 4, 4, 4});
+}
+
+TEST(UpsampleValues, NonIntegerRatios) {
+  Tensor x = Tensor::from_vector(std::vector<double>{0, 10, 20}, {1, 1, 1, 3});
+  // 3 -> 5 half-pixel: scale 0.6, src = -0.2 -> 0, 0.4, 1.0, 1.6, 2.2 -> clamped at 2.
+  expect_values(upsample_bilinear2d(x, 1, 5, false), {1, 1, 1, 5}, {0, 4, 10, 16, 20});
+  // 3 -> 5 align_corners: src = 0, 0.5, 1, 1.5, 2.
+  expect_values(upsample_bilinear2d(x, 1, 5, true), {1, 1, 1, 5}, {0, 5, 10, 15, 20});
+  // 7 -> 3 half-pixel: scale 7/3, src = 2/3, 3, 16/3 on x = 0..6.
+  Tensor r = Tensor::arange(7, DType::F64).view_reshape({1, 1, 1, 7});
+  expect_values(upsample_bilinear2d(r, 1, 3, false), {1, 1, 1, 3}, {2.0 / 3.0, 3, 16.0 / 3.0});
+  expect_values(upsample_bilinear2d(r, 1, 3, true), {1, 1, 1, 3}, {0, 3, 6});
+  // Gradient of 3 -> 5 half-pixel: x0 gets 1 + 0.6, x1 gets 0.4 + 1 + 0.4, x2 gets 0.6 + 1.
+  Tensor xg = x.detach().set_requires_grad(true);
+  Tensor y = upsample_bilinear2d(xg, 1, 5, false);
+  y.backward(Tensor::ones(y.shape(), DType::F64));
+  expect_values(xg.grad(), {1, 1, 1, 3}, {1.6, 1.8, 1.6});
+}
+
+TEST(UpsampleValues, TrilinearMatchesBilinearPerSlice) {
+  // A depth-constant volume upsampled in H, W only equals bilinear per slice; depth 2 -> 3
+  // (align_corners) on slices a, b gives a, (a + b) / 2, b.
+  Tensor s = Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {1, 1, 1, 2, 2});
+  Tensor v = concat({s, mul_scalar(s, 3.0)}, 2);  // [1,1,2,2,2]
+  Tensor y = upsample_trilinear3d(v, 3, 4, 4, true);
+  Tensor b = upsample_bilinear2d(s.view_reshape({1, 1, 2, 2}), 4, 4, true);
+  for (int64_t h = 0; h < 4; ++h)
+    for (int64_t w = 0; w < 4; ++w) {
+      EXPECT_NEAR(y.at({0, 0, 0, h, w}), b.at({0, 0, h, w}), 1e-12);
+      EXPECT_NEAR(y.at({0, 0, 1, h, w}), 2 * b.at({0, 0, h, w}), 1e-12);
+      EXPECT_NEAR(y.at({0, 0, 2, h, w}), 3 * b.at({0, 0, h, w}), 1e-12);
+    }
+}
+
+// ---------------------------------------------------------------- errors
+TEST(ConvErrors, BadShapesNameOpAndShapes) {
+  Tensor x = Tensor::zeros({2, 3, 7, 7});
+  expect_error([&] { conv2d(x, Tensor::zeros({8, 4, 3, 3}), Tensor()); },
+               {"conv2d:", "3 channels", "expects 4", "[2,3,7,7]", "[8,4,3,3]"});
+  expect_error([&] { conv2d(Tensor::zeros({1, 1, 2, 2}), Tensor::zeros({1, 1, 5, 5}), Tensor(), opts2(1, 1)); },
+               {"conv2d:", "larger than the padded input", "[1,1,2,2]", "[1,1,5,5]"});
+  Conv2dOpts g2;
+  g2.groups = 2;
+  expect_error([&] { conv2d(x, Tensor::zeros({4, 1, 3, 3}), Tensor(), g2); },
+               {"conv2d:", "groups 2 does not divide the 3 input channels", "[2,3,7,7]"});
+  expect_error([&] { conv2d(Tensor::zeros({2, 4, 7, 7}), Tensor::zeros({3, 2, 3, 3}), Tensor(), g2); },
+               {"conv2d:", "does not divide the 3 output channels"});
+  expect_error([&] { conv2d(x, Tensor::zeros({8, 3, 3, 3}), Tensor::zeros({7})); }, {"conv2d:", "bias must be [8]"});
+  expect_error([&] { conv2d(Tensor::zeros({3, 7, 7}), Tensor::zeros({8, 3, 3, 3}), Tensor()); },
+               {"conv2d:", "4 dims", "[3,7,7]"});
+  expect_error([&] { conv2d(x, Tensor::zeros({8, 3, 3, 3}, DType::F64), Tensor()); }, {"conv2d"});
+  Conv2dOpts s0;
+  s0.stride = {0, 1};
+  expect_error([&] { conv2d(x, Tensor::zeros({8, 3, 3, 3}), Tensor(), s0); }, {"conv2d:", "stride >= 1"});
+  expect_error([&] { conv3d(Tensor::zeros({1, 2, 3, 3, 3}), Tensor::zeros({1, 3, 1, 1, 1}), Tensor()); },
+               {"conv3d:", "2 channels", "[1,2,3,3,3]", "[1,3,1,1,1]"});
+  expect_error([&] { weight_standardize(Tensor::zeros({0, 3})); }, {"weight_standardize:", "[0,3]"});
+}
+
+TEST(PoolErrors, BadArguments) {
+  Tensor x = Tensor::zeros({1, 1, 5, 5});
+  expect_error([&] { max_pool2d(x, {3, 3}, {2, 2}, {2, 2}); }, {"max_pool2d:", "at most half the kernel", "[1,1,5,5]"});
+  expect_error([&] { max_pool2d(x, {7, 7}, {1, 1}); }, {"max_pool2d:", "larger than the padded input"});
+  expect_error([&] { max_pool2d(x, {3, 3}, {0, 1}); }, {"max_pool2d:", "stride >= 1"});
+  expect_error([&] { max_pool3d(x, {2, 2, 2}, {2, 2, 2}); }, {"max_pool3d:", "5 dims", "[1,1,5,5]"});
+  expect_error([&] { upsample_bilinear2d(x, 0, 4, false); }, {"upsample_bilinear2d:", "output size 0"});
+  expect_error([&] { upsample_trilinear3d(x, 2, 2, 2, true); }, {"upsample_trilinear3d:", "5 dims"});
+}
+
+// ---------------------------------------------------------------- determinism
+// Optimised conv (forward, grad x, grad w, grad bias), pool and upsampling give bitwise identical
+// results for 1, 2 and 3 threads.
+TEST(ConvDeterminism, BitwiseAcrossThreadCounts) {
+  const int saved = cpu::num_threads();
+  auto run = [](int threads) {
+    cpu::set_num_threads(threads);
+    cpu::ReferenceKernelsGuard opt(false);
+    Tensor x = Tensor::arange(2 * 6 * 13 * 17).view_reshape({2, 6, 13, 17});
+    x = mul_scalar(add_scalar(x, -1000.0), 1e-3).detach().set_requires_grad(true);
+    Tensor w = mul_scalar(Tensor::arange(8 * 3 * 3 * 3).view_reshape({8, 3, 3, 3}), 0.01).detach().set_requires_grad(true);
+    Tensor b = Tensor::full({8}, 0.25).set_requires_grad(true);
+    Conv2dOpts o = opts2(2, 1);
+    o.groups = 2;
+    Tensor y = conv2d(x, w, b, o);
+    Tensor p = max_pool2d(y, {3, 3}, {2, 2}, {1, 1});
+    Tensor u = upsample_bilinear2d(p, 11, 9, false);
+    Tensor loss = sum(mul(u, u));
+    loss.backward();
+    std::vector<std::vector<float>> out = {y.to_vector_as<float>(), u.to_vector_as<float>(),
+                                           x.grad().to_vector_as<float>(), w.grad().to_vector_as<float>(),
+                                           b.grad().to_vector_as<float>()};
+    return out;
+  };
+  auto one = run(1);
+  for (int t : {2, 3}) {
+    auto other = run(t);
+    for (size_t k = 0; k < one.size(); ++k) {
+      ASSERT_EQ(one[k].size(), other[k].size());
+      EXPECT_EQ(0, std::memcmp(one[k].data(), other[k].data(), one[k].size() * sizeof(float)))
+          << "buffer " << k << " differs with " << t << " threads";
+    }
+  }
+  cpu::set_num_threads(saved);
+}
