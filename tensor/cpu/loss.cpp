@@ -24,10 +24,14 @@ CrossEntropySums cross_entropy_forward(const T* logits, const int32_t* target, c
       T* pl = p + n * C * S + s;
       T mx = x[0];
       for (int64_t c = 1; c < C; ++c) mx = std::max(mx, x[c * S]);
-      double sum = 0;
-      for (int64_t c = 0; c < C; ++c) sum += std::exp((double)(x[c * S] - mx));
-      const double inv = 1.0 / sum;
-      for (int64_t c = 0; c < C; ++c) pl[c * S] = (T)(std::exp((double)(x[c * S] - mx)) * inv);
+      double sum = 0;  // exp once per element, in T; the sum in double
+      for (int64_t c = 0; c < C; ++c) {
+        const T ex = std::exp(x[c * S] - mx);
+        pl[c * S] = ex;
+        sum += (double)ex;
+      }
+      const T inv = (T)(1.0 / sum);
+      for (int64_t c = 0; c < C; ++c) pl[c * S] *= inv;
       const int64_t t = target[l];
       if (t == ignore_index) continue;
       const double w = weight ? (double)weight[t] : 1.0;

@@ -12,24 +12,66 @@ namespace {
 // Grain so that one chunk holds roughly `work` elements of `per` elements each.
 int64_t grain_for(int64_t per, int64_t work = 32768) { return std::max<int64_t>(1, work / std::max<int64_t>(per, 1)); }
 
+// Reductions in double with kLanes independent accumulators combined in a fixed order: the order
+// depends only on the length, never on threads, and the lanes break the add-latency chain.
+constexpr int kLanes = 8;
+double combine(const double* a) {
+  return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+template <class T>
+double lane_sum(const T* p, int64_t n) {
+  double a[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) a[k] += (double)p[i + k];
+  for (; i < n; ++i) a[i % kLanes] += (double)p[i];
+  return combine(a);
+}
+// sum (p - m)^2
+template <class T>
+double lane_centred_sq(const T* p, int64_t n, double m) {
+  double a[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const double d = (double)p[i + k] - m;
+      a[k] += d * d;
+    }
+  for (; i < n; ++i) {
+    const double d = (double)p[i] - m;
+    a[i % kLanes] += d * d;
+  }
+  return combine(a);
+}
+// sg += sum g, sgx += sum g * (x - m)
+template <class T>
+void lane_grad_sums(const T* g, const T* x, int64_t n, double m, double& sg, double& sgx) {
+  double a[kLanes] = {0}, b[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) {
+      const double gv = (double)g[i + k];
+      a[k] += gv;
+      b[k] += gv * ((double)x[i + k] - m);
+    }
+  for (; i < n; ++i) {
+    const double gv = (double)g[i];
+    a[i % kLanes] += gv;
+    b[i % kLanes] += gv * ((double)x[i] - m);
+  }
+  sg += combine(a);
+  sgx += combine(b);
+}
+
 // Mean and biased variance of `nb` blocks of `len` elements, block b at p + b * bstride. Two passes in
 // double: the centred second pass keeps the variance accurate when |mean| >> std.
 template <class T>
 void block_stats(const T* p, int64_t nb, int64_t len, int64_t bstride, double& mean, double& var) {
   double s = 0;
-  for (int64_t b = 0; b < nb; ++b) {
-    const T* q = p + b * bstride;
-    for (int64_t i = 0; i < len; ++i) s += (double)q[i];
-  }
+  for (int64_t b = 0; b < nb; ++b) s += lane_sum(p + b * bstride, len);
   const double m = s / (double)(nb * len);
   double ss = 0;
-  for (int64_t b = 0; b < nb; ++b) {
-    const T* q = p + b * bstride;
-    for (int64_t i = 0; i < len; ++i) {
-      const double d = (double)q[i] - m;
-      ss += d * d;
-    }
-  }
+  for (int64_t b = 0; b < nb; ++b) ss += lane_centred_sq(p + b * bstride, len, m);
   mean = m;
   var = ss / (double)(nb * len);
 }
@@ -79,11 +121,7 @@ void group_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
       for (int64_t cc = 0; cc < Cg; ++cc) {
         const int64_t c = g * Cg + cc, off = (n * C + c) * S;
         double a = 0, ax = 0;
-        for (int64_t s = 0; s < S; ++s) {
-          const double gv = (double)gy[off + s];
-          a += gv;
-          ax += gv * ((double)x[off + s] - m);
-        }
+        lane_grad_sums(gy + off, x + off, S, m, a, ax);
         ax *= r;
         db[n * C + c] = a;
         dxh[n * C + c] = ax;
@@ -146,14 +184,7 @@ void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
     for (int64_t c = b; c < e; ++c) {
       const double m = (double)mean[c], r = (double)rstd[c], gm = gamma ? (double)gamma[c] : 1.0;
       double a = 0, ax = 0;  // sum gy, sum gy * xhat over (N, S)
-      for (int64_t n = 0; n < N; ++n) {
-        const int64_t off = (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) {
-          const double gv = (double)gy[off + s];
-          a += gv;
-          ax += gv * ((double)x[off + s] - m);
-        }
-      }
+      for (int64_t n = 0; n < N; ++n) lane_grad_sums(gy + (n * C + c) * S, x + (n * C + c) * S, S, m, a, ax);
       ax *= r;
       if (ggamma) ggamma[c] += (T)ax;
       if (gbeta) gbeta[c] += (T)a;
@@ -199,24 +230,25 @@ void layer_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
   if (gx) {
     // Per row: gx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = gy * gamma.
     parallel_for(R, grain_for(D), [&](int64_t b, int64_t e) {
+      std::vector<T> scratch(gamma ? D : 0);
       for (int64_t r = b; r < e; ++r) {
         const T* gr = gy + r * D;
         const T* xr = x + r * D;
         T* o = gx + r * D;
         const double m = (double)mean[r], rs = (double)rstd[r];
         double sd = 0, sdx = 0;
-        for (int64_t d = 0; d < D; ++d) {
-          const double dxh = (double)gr[d] * (gamma ? (double)gamma[d] : 1.0);
-          sd += dxh;
-          sdx += dxh * ((double)xr[d] - m);
+        if (gamma) {
+          T* dxh = scratch.data();  // dxhat = gy * gamma [D]
+          for (int64_t d = 0; d < D; ++d) dxh[d] = gr[d] * gamma[d];
+          lane_grad_sums(dxh, xr, D, m, sd, sdx);
+        } else {
+          lane_grad_sums(gr, xr, D, m, sd, sdx);
         }
         sdx *= rs;
         const T c1 = (T)(rs * sd / (double)D), c2 = (T)(rs * sdx / (double)D);
         const T mt = mean[r], rt = rstd[r];
-        for (int64_t d = 0; d < D; ++d) {
-          const T xh = (xr[d] - mt) * rt;
-          o[d] += rt * gr[d] * (gamma ? gamma[d] : T(1)) - c1 - xh * c2;
-        }
+        const T* dx = gamma ? scratch.data() : gr;
+        for (int64_t d = 0; d < D; ++d) o[d] += rt * dx[d] - c1 - (xr[d] - mt) * rt * c2;
       }
     });
   }

@@ -19,15 +19,21 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, 
       T* yl = y + base;
       T mx = xl[0];
       for (int64_t k = 1; k < n; ++k) mx = std::max(mx, xl[k * inner]);
+      // exp in T (one call per element: exp dominates the cost), sum in double.
       double s = 0;
-      for (int64_t k = 0; k < n; ++k) s += std::exp((double)(xl[k * inner] - mx));
       if (log) {
+        for (int64_t k = 0; k < n; ++k) s += (double)std::exp(xl[k * inner] - mx);
         // (x - max) - log(sum): x - max is exact-ish and log(sum) small, so large logits keep precision.
         const double ls = std::log(s);
         for (int64_t k = 0; k < n; ++k) yl[k * inner] = (T)((double)(xl[k * inner] - mx) - ls);
       } else {
-        const double inv = 1.0 / s;
-        for (int64_t k = 0; k < n; ++k) yl[k * inner] = (T)(std::exp((double)(xl[k * inner] - mx)) * inv);
+        for (int64_t k = 0; k < n; ++k) {
+          const T e = std::exp(xl[k * inner] - mx);
+          yl[k * inner] = e;
+          s += (double)e;
+        }
+        const T inv = (T)(1.0 / s);
+        for (int64_t k = 0; k < n; ++k) yl[k * inner] *= inv;
       }
     }
   });
