@@ -7,11 +7,31 @@
 // input's exact geometry (same dims, qform, sform, pixdim, axis order).
 // Every error is a gb::Error whose message starts with the file path.
 #pragma once
+#include <array>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/volume.h"
 
 namespace gb::io {
+
+// What read_nifti keeps about the file so that write_nifti_like can reproduce its geometry.
+// Axis numbers: 0 = i (x, fastest, W), 1 = j (y, H), 2 = k (z, slowest, D).
+struct SourceGeometry {
+  int version = 1;                     // 1 (NIfTI-1) or 2 (NIfTI-2)
+  std::vector<unsigned char> header;   // original 348/540-byte header, native byte order
+  std::array<int64_t, 8> dim{};        // original dim[] (dim[0] = number of dimensions)
+  std::array<double, 8> pixdim{};      // original pixdim[] (pixdim[0] = qfac)
+  int datatype = 0;                    // original NIFTI DT_* code
+  int qform_code = 0, sform_code = 0;
+  Affine qform{}, sform{};             // as nifticlib decodes them (file units, file grid)
+  Affine file_affine{};                // voxel-to-world (mm) of the file's own grid (see nifti.cpp)
+  // Reorientation applied to the data: file axis a became canonical axis perm[a], reversed when
+  // flip[a]. Identity (0,1,2 / no flips) when ReadOptions::reorient is false.
+  std::array<int, 3> perm{{0, 1, 2}};
+  std::array<bool, 3> flip{{false, false, false}};
+};
 
 struct ReadOptions {
   bool as_labels = false;     // i32 output; values must be integral
@@ -32,5 +52,13 @@ void write_nifti(const std::string& path, const Volume& v, const WriteOptions& o
 // Writes `data` (same shape as ref.data) in the geometry of the file `ref` was read from: undoes the
 // reorientation and copies the original header's dims, pixdim, qform and sform.
 void write_nifti_like(const std::string& path, const Volume& ref, const Tensor& data, const WriteOptions& opt = {});
+
+// Throws a gb::Error naming both paths and what differs (shape, spacing or affine) unless `label`
+// lies on the same voxel grid as `image` (shapes equal; affines equal to 1e-4 relative, which
+// absorbs NIfTI-1's float32 storage of the same geometry).
+void check_same_geometry(const Volume& image, const Volume& label);
+
+// Name of a NIFTI DT_* code in lower case ("int16", "complex64"; "unknown" for unknown codes).
+std::string nifti_datatype_name(int datatype);
 
 }  // namespace gb::io
