@@ -16,6 +16,11 @@ struct Avx512Kernel {
   static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
                     float alpha, float beta, bool overwrite) {
     __m512 acc[MR][2];
+    // Start pulling the C tile in now so the update after the k loop does not wait on memory.
+    for (int r = 0; r < mr; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 14
     for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; ++k) {

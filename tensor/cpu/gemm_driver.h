@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <immintrin.h>
+
 #include "tensor/cpu/parallel.h"
 #include "tensor/error.h"
 
@@ -41,6 +43,30 @@ float* scratch(size_t n) {
   return b.p;
 }
 
+// dst[j * lds + i] = src[i * ls + j] for an 8 x 8 block (AVX: both ISA files have it).
+inline __attribute__((always_inline)) void transpose8x8(const float* src, int64_t ls, float* dst, int64_t lds) {
+  __m256 r0 = _mm256_loadu_ps(src + 0 * ls), r1 = _mm256_loadu_ps(src + 1 * ls);
+  __m256 r2 = _mm256_loadu_ps(src + 2 * ls), r3 = _mm256_loadu_ps(src + 3 * ls);
+  __m256 r4 = _mm256_loadu_ps(src + 4 * ls), r5 = _mm256_loadu_ps(src + 5 * ls);
+  __m256 r6 = _mm256_loadu_ps(src + 6 * ls), r7 = _mm256_loadu_ps(src + 7 * ls);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst + 0 * lds, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(dst + 1 * lds, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(dst + 2 * lds, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(dst + 3 * lds, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(dst + 4 * lds, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(dst + 5 * lds, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(dst + 6 * lds, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(dst + 7 * lds, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels [ceil(mc/MR)][kc][MR], zero-padding rows >= mc.
 template <class Kern>
 void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
@@ -55,8 +81,16 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
         for (int64_t r = 0; r < mr; ++r) dk[r] = s[r];
         for (int64_t r = mr; r < MR; ++r) dk[r] = 0.f;
       }
-    } else {  // A stored [M, K]: MR row streams
-      for (int64_t r = 0; r < mr; ++r) {
+    } else {  // A stored [M, K]: MR row streams, 8 x 8 register transposes where they fit
+      int64_t r = 0;
+      for (; r + 8 <= mr; r += 8) {
+        const float* s = A + (i0 + ir + r) * lda + p0;
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose8x8(s + k, lda, d + k * MR + r, MR);
+        for (; k < kc; ++k)
+          for (int64_t i = 0; i < 8; ++i) d[k * MR + r + i] = s[i * lda + k];
+      }
+      for (; r < mr; ++r) {
         const float* s = A + (i0 + ir + r) * lda + p0;
         for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = s[k];
       }
@@ -84,8 +118,16 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_
           for (int64_t c = nr; c < NR; ++c) dk[c] = 0.f;
         }
       }
-    } else {  // B stored [N, K]: NR column streams
-      for (int64_t c = 0; c < nr; ++c) {
+    } else {  // B stored [N, K]: NR column streams, transposed 8 x 8 at a time in registers
+      int64_t c = 0;
+      for (; c + 8 <= nr; c += 8) {
+        const float* s = B + (j0 + jr + c) * ldb + p0;
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose8x8(s + k, ldb, d + k * NR + c, NR);
+        for (; k < kc; ++k)
+          for (int64_t i = 0; i < 8; ++i) d[k * NR + c + i] = s[i * ldb + k];
+      }
+      for (; c < nr; ++c) {
         const float* s = B + (j0 + jr + c) * ldb + p0;
         for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = s[k];
       }
@@ -100,6 +142,7 @@ template <class Kern>
 void gemm_block(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   constexpr int64_t MR = Kern::MR, NR = Kern::NR, KC = Kern::KC, MC = Kern::MC, NC = Kern::NC;
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks must hold whole micro-tiles (fixed tile grid)");
   const int64_t mb = std::min<int64_t>(MC, ((m1 - m0 + MR - 1) / MR) * MR);
   const int64_t nb = std::min<int64_t>(NC, ((n1 - n0 + NR - 1) / NR) * NR);
   const int64_t kb = std::min<int64_t>(KC, K);
