@@ -64,6 +64,13 @@ GB_HARNESS_CASES({
     {"layer_norm", "[3,65] no affine", {in({3, 65})}, [](const V& a) { return layer_norm(a[0], Tensor(), Tensor(), 1e-5); }},
     {"layer_norm", "[1,3] affine, values around 5", {in_range({1, 3}, 4, 6), gamma_spec(3), in({3})},
      [](const V& a) { return layer_norm(a[0], a[1], a[2], 1e-6); }},
+    // ---- two consumers of the same inputs: a backward that assigns instead of adding loses one
+    {"group_norm", "two consumers (+= contract)", {in({2, 6, 3, 5}), gamma_spec(6), in({6})},
+     [](const V& a) { return add(group_norm(a[0], 3, a[1], a[2], 1e-6), group_norm(a[0], 2, a[1], a[2], 1e-5)); }},
+    {"batch_norm", "two consumers (+= contract)", {in({3, 4, 5}), gamma_spec(4), in({4})},
+     [](const V& a) { return add(bn(a, true, true), bn(a, false, true)); }},
+    {"layer_norm", "two consumers (+= contract)", {in({3, 7}), gamma_spec(7), in({7})},
+     [](const V& a) { return add(layer_norm(a[0], a[1], a[2], 1e-6), layer_norm(a[0], a[1], a[2], 1e-3)); }},
     {"layer_norm", "ViT-like [2,5,768]", {in({2, 5, 768}), gamma_spec(768), in({768})},
      [](const V& a) { return layer_norm(a[0], a[1], a[2], 1e-6); }},
 });

@@ -61,6 +61,13 @@ GB_HARNESS_CASES({
      [](const V& a) { return soft_dice_loss(a[0], a[1], Tensor(), 1.0); }},
     {"soft_dice_loss", "non-contiguous [2,4,3,5]", {in_nc({2, 4, 3, 5}), in_labels({2, 3, 5}, 4)},
      [](const V& a) { return soft_dice_loss(a[0], a[1]); }},
+    // ---- two consumers of the same logits: a backward that assigns instead of adding loses one
+    {"softmax", "two consumers (+= contract)", {in({3, 7})},
+     [](const V& a) { return add(softmax(a[0], 0), log_softmax(a[0], 0)); }},
+    {"cross_entropy", "two consumers (+= contract)", {in_range({2, 3, 5}, -3, 3), in_labels({2, 5}, 3), weights(3)},
+     [](const V& a) { return add(cross_entropy(a[0], a[1]), cross_entropy(a[0], a[1], a[2])); }},
+    {"soft_dice_loss", "two consumers (+= contract)", {in_range({2, 3, 5}, -3, 3), in_labels({2, 5}, 3)},
+     [](const V& a) { return add(soft_dice_loss(a[0], a[1]), cross_entropy(a[0], a[1])); }},
     // ---- one_hot (not differentiable)
     no_grad({"one_hot", "[2,5,7] 3 classes", {in_labels({2, 5, 7}, 3)}, [](const V& a) { return one_hot(a[0], 3); }}),
     no_grad({"one_hot", "[3] 33 classes f64", {in_labels({3}, 33)}, [](const V& a) { return one_hot(a[0], 33, DType::F64); }}),
