@@ -11,6 +11,7 @@
 #include "autograd/ops.h"
 #include "autograd/trace.h"
 #include "tensor/cpu/loss.h"
+#include "tensor/cpu/softmax.h"
 #include "tensor/dispatch.h"
 
 namespace gb {
@@ -118,12 +119,10 @@ Tensor soft_dice_loss(const Tensor& logits, const Tensor& target, const Tensor& 
   trace::Span sp(op, {logits, target, weight});
   std::vector<double> w;
   if (weight.defined()) w = weight.to_vector();
-  // p = softmax(logits, 1), computed by the differentiable op's kernel but without recording.
-  Tensor p;
-  {
-    NoGradGuard ng;
-    p = softmax(logits, 1);
-  }
+  // p = softmax(logits, 1) [N, C, S], saved for the backward.
+  Tensor xc = logits.contiguous();
+  Tensor p = Tensor::empty(logits.shape(), logits.dtype());
+  GB_DISPATCH_FLOAT(logits.dtype(), op, { cpu::softmax_forward<T>(xc.data<T>(), p.data<T>(), d.N, d.C, d.S, false); });
   auto I = std::make_shared<std::vector<double>>(d.C), Z = std::make_shared<std::vector<double>>(d.C),
        Y = std::make_shared<std::vector<double>>(d.C);
   cpu::DiceSums sums{I->data(), Z->data(), Y->data()};
