@@ -10,6 +10,7 @@
 #include <limits>
 #include <vector>
 
+#include "autograd/ops.h"
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/gemm_kernels.h"
 #include "tensor/cpu/kernel_mode.h"
@@ -213,4 +214,30 @@ TEST(Gemm, ForcingMissingIsaThrows) {
     EXPECT_NO_THROW(set_sgemm_path(SgemmPath::AVX512));
     set_sgemm_path(SgemmPath::Auto);
   }
+}
+
+// The ops on top: batched matmul (parallel over batches) and linear forward + backward give the same
+// bits for 1 and 2 threads.
+TEST(MatmulOps, BitwiseAcrossThreadCounts) {
+  ThreadsGuard tg;
+  auto run = [](int threads) {
+    set_num_threads(threads);
+    std::vector<float> out;
+    gb::Tensor a = gb::Tensor::from_vector(rnd(4 * 3 * 37 * 29, 1), {4, 3, 37, 29}).set_requires_grad();
+    gb::Tensor b = gb::Tensor::from_vector(rnd(3 * 29 * 41, 2), {3, 29, 41}).set_requires_grad();
+    gb::Tensor x = gb::Tensor::from_vector(rnd(5 * 70 * 130, 3), {5, 70, 130}).set_requires_grad();
+    gb::Tensor w = gb::Tensor::from_vector(rnd(90 * 130, 4), {90, 130}).set_requires_grad();
+    gb::Tensor bias = gb::Tensor::from_vector(rnd(90, 5), {90}).set_requires_grad();
+    gb::Tensor y = gb::matmul(a, b);
+    gb::Tensor z = gb::linear(x, w, bias);
+    gb::add(gb::sum(gb::square(y)), gb::sum(gb::square(z))).backward();
+    for (const gb::Tensor& t : {y, z, a.grad(), b.grad(), x.grad(), w.grad(), bias.grad()}) {
+      auto v = t.to_vector_as<float>();
+      out.insert(out.end(), v.begin(), v.end());
+    }
+    return out;
+  };
+  const auto r1 = run(1), r2 = run(2);
+  ASSERT_EQ(r1.size(), r2.size());
+  EXPECT_EQ(0, std::memcmp(r1.data(), r2.data(), r1.size() * sizeof(float)));
 }
