@@ -96,12 +96,13 @@ void group_norm_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean
       rstd[ng] = rt;
       for (int64_t cc = 0; cc < Cg; ++cc) {
         const int64_t c = g * Cg + cc;
-        // y = x * scale + shift with scale = rstd * gamma, shift = beta - mean * scale
+        // y = (x - mean) * scale + beta with scale = rstd * gamma (centring first keeps f32 accurate
+        // when |mean| >> std)
         const T scale = rt * (gamma ? gamma[c] : T(1));
-        const T shift = (beta ? beta[c] : T(0)) - mt * scale;
+        const T shift = beta ? beta[c] : T(0);
         const T* xc = xb + cc * S;
         T* yc = yb + cc * S;
-        for (int64_t s = 0; s < S; ++s) yc[s] = xc[s] * scale + shift;
+        for (int64_t s = 0; s < S; ++s) yc[s] = (xc[s] - mt) * scale + shift;
       }
     }
   });
@@ -130,13 +131,12 @@ void group_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
         sdx += gm * ax;
       }
       if (!gx) continue;
-      // gx = rstd * (dxhat - sd/M - xhat * sdx/M), written as gy * A_c + x * B + K.
-      const double B = -r * r * sdx / (double)M;
-      const double K = -r * sd / (double)M - m * B;
+      // gx = rstd * (dxhat - sd/M - xhat * sdx/M), written as gy * A_c + (x - mean) * B + K.
+      const T Bt = (T)(-r * r * sdx / (double)M), Kt = (T)(-r * sd / (double)M), mt = mean[ng];
       for (int64_t cc = 0; cc < Cg; ++cc) {
         const int64_t c = g * Cg + cc, off = (n * C + c) * S;
-        const T A = (T)(r * (gamma ? (double)gamma[c] : 1.0)), Bt = (T)B, Kt = (T)K;
-        for (int64_t s = 0; s < S; ++s) gx[off + s] += gy[off + s] * A + x[off + s] * Bt + Kt;
+        const T A = (T)(r * (gamma ? (double)gamma[c] : 1.0));
+        for (int64_t s = 0; s < S; ++s) gx[off + s] += gy[off + s] * A + (x[off + s] - mt) * Bt + Kt;
       }
     }
   });
@@ -167,11 +167,10 @@ void batch_norm_apply(const T* x, const T* gamma, const T* beta, const T* mean, 
   parallel_for(N * C, grain_for(S), [&](int64_t b, int64_t e) {
     for (int64_t nc = b; nc < e; ++nc) {
       const int64_t c = nc % C;
-      const T scale = rstd[c] * (gamma ? gamma[c] : T(1));
-      const T shift = (beta ? beta[c] : T(0)) - mean[c] * scale;
+      const T scale = rstd[c] * (gamma ? gamma[c] : T(1)), shift = beta ? beta[c] : T(0), mc = mean[c];
       const T* xc = x + nc * S;
       T* yc = y + nc * S;
-      for (int64_t s = 0; s < S; ++s) yc[s] = xc[s] * scale + shift;
+      for (int64_t s = 0; s < S; ++s) yc[s] = (xc[s] - mc) * scale + shift;
     }
   });
 }
@@ -189,14 +188,21 @@ void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
       if (ggamma) ggamma[c] += (T)ax;
       if (gbeta) gbeta[c] += (T)a;
       if (!gx) continue;
-      // training: gx = gamma * rstd * (gy - a/M - xhat * ax/M) = gy * A + x * B + K; eval: gy * A.
+      // training: gx = gamma * rstd * (gy - a/M - xhat * ax/M) = gy * A + (x - mean) * B + K;
+      // eval (mean, rstd are constants): gx = gy * A.
       const double A = gm * r;
-      const double B = training ? -A * r * ax / M : 0.0;
-      const double K = training ? -A * a / M - m * B : 0.0;
-      const T At = (T)A, Bt = (T)B, Kt = (T)K;
+      const T At = (T)A, mt = mean[c];
+      if (!training) {
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t off = (n * C + c) * S;
+          for (int64_t s = 0; s < S; ++s) gx[off + s] += gy[off + s] * At;
+        }
+        continue;
+      }
+      const T Bt = (T)(-A * r * ax / M), Kt = (T)(-A * a / M);
       for (int64_t n = 0; n < N; ++n) {
         const int64_t off = (n * C + c) * S;
-        for (int64_t s = 0; s < S; ++s) gx[off + s] += gy[off + s] * At + x[off + s] * Bt + Kt;
+        for (int64_t s = 0; s < S; ++s) gx[off + s] += gy[off + s] * At + (x[off + s] - mt) * Bt + Kt;
       }
     }
   });
