@@ -191,3 +191,26 @@ TEST(TransUNet, GradcheckMicroF64) {
                             "decoder.blocks.1.conv1.1.weight", "segmentation_head.0.bias"},
                            3);
 }
+
+TEST(TransUNet, R50ViTB16ForwardFlopsAt224) {
+  // multiply-adds x 2 of convolutions, linears and attention matmuls (see layers/module.h)
+  TransUNet& m = r50();
+  m.eval();
+  m.reset_flops();
+  {
+    NoGradGuard ng;
+    nn::FlopCountGuard fc;
+    m.forward(Tensor::zeros({1, 1, 224, 224}));
+  }
+  const nn::Flops f = m.flops();
+  std::printf("R50-ViT-B_16 @224 forward: %.0f FLOP (mac x 2) + %.0f other\n", f.mac, f.other);
+  EXPECT_NEAR(f.mac / 1e9, 58.4, 0.1);
+  // the attention matmuls by hand: 12 layers x 2 matmuls x 12 heads x 196^2 x 64 multiply-adds x 2
+  const double attn = 12.0 * 2 * 12 * 196 * 196 * 64 * 2;
+  double own_attn = 0;
+  for (auto& [n, mod] : m.named_modules())
+    if (mod->type_name() == "MultiHeadAttention") own_attn += mod->own_flops().mac;
+  EXPECT_EQ(own_attn, attn);
+  // ViT linears: 12 x (4 D^2 + 2 D 3072) x 196 x 2
+  EXPECT_NEAR(m.module("transformer.encoder").flops().mac, 12.0 * (4 * 768 * 768 + 2 * 768 * 3072) * 196 * 2 + attn, 1);
+}
