@@ -1,12 +1,17 @@
-// Optimised convolution: vol2col + gemm per (image, group).
+// Optimised convolution: vol2col + gemm per (image, group, tile of output rows).
 //   forward   y_g [Og, OS]   = w_g [Og, CK] @ col [CK, OS]              (CK = Cg*KD*KH*KW, OS = OD*OH*OW)
-//   grad w    gw_g [Og, CK] += gy_g [Og, OS] @ col^T                    (images in order: deterministic)
+//   grad w    gw_g [Og, CK] += gy_g [Og, OS] @ col^T                    (images, tiles in order: deterministic)
 //   grad x    gcol [CK, OS]  = w_g^T @ gy_g, then gx_g += col2vol(gcol)
+// The OS columns are processed in tiles of whole output rows (od, oh) so that col never exceeds
+// conv_tile_elems() elements (a 3-D conv on a large volume would otherwise need CK x OS floats);
+// the tile size depends only on the shapes, never on the thread count. col lives in a per-thread
+// workspace that is reused across calls (no page faults per call).
 // A pointwise conv (1x1x1 kernel, stride 1, no padding) uses x itself as col.
 // Threads: vol2col splits col rows, col2vol splits input channels, gemm splits C itself, bias and
 // its gradient split output channels. No output is written by two threads, so results do not depend
 // on the thread count.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 
@@ -17,10 +22,18 @@
 namespace gb::cpu {
 namespace {
 
+std::atomic<int64_t> g_tile_elems{int64_t(1) << 22};  // 4M elements: 16 MB of f32 per col buffer
+
 bool pointwise(const ConvGeom& g) {
   for (int d = 0; d < 3; ++d)
     if (g.k[d] != 1 || g.stride[d] != 1 || g.pad[d] != 0) return false;
   return true;
+}
+
+// Output rows (od, oh) per tile: as many as fit g_tile_elems, at least one.
+int64_t tile_rows(const ConvGeom& g, int64_t CK) {
+  const int64_t rows = g.out[0] * g.out[1];
+  return std::max<int64_t>(1, std::min(rows, g_tile_elems.load() / std::max<int64_t>(CK * g.out[2], 1)));
 }
 
 // Range [lo, hi) of output coordinates whose input coordinate o*s + off lies in [0, n).
@@ -32,73 +45,80 @@ inline void valid_range(int64_t n, int64_t s, int64_t off, int64_t nout, int64_t
   if (lo > hi) lo = hi;
 }
 
+// Per-thread scratch buffers (slot 0: col, slot 1: gcol), grown on demand and kept for reuse.
 template <class T>
-std::unique_ptr<T[]> buffer(int64_t n) {
-  return std::unique_ptr<T[]>(new T[(size_t)std::max<int64_t>(n, 1)]);
+T* workspace(int slot, int64_t n) {
+  thread_local std::unique_ptr<T[]> buf[2];
+  thread_local int64_t cap[2] = {0, 0};
+  if (cap[slot] < n) {
+    buf[slot].reset(new T[(size_t)n]);
+    cap[slot] = n;
+  }
+  return buf[slot].get();
 }
 
 }  // namespace
 
+void set_conv_tile_elems(int64_t n) { g_tile_elems = std::max<int64_t>(n, 1); }
+int64_t conv_tile_elems() { return g_tile_elems.load(); }
+
 template <class T>
-void vol2col(const ConvGeom& g, const T* x, T* col) {
-  const int64_t K = g.k_size(), rows = g.Cg() * K, OS = g.out_size(), IS = g.in_size();
-  const int64_t OW = g.out[2], sw = g.stride[2];
-  parallel_for(rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(OS, 1)), [&](int64_t rb, int64_t re) {
+void vol2col(const ConvGeom& g, const T* x, int64_t r0, int64_t r1, T* col) {
+  const int64_t K = g.k_size(), rows = g.Cg() * K, IS = g.in_size();
+  const int64_t OH = g.out[1], OW = g.out[2], sw = g.stride[2], TS = (r1 - r0) * OW;
+  parallel_for(rows, std::max<int64_t>(1, 32768 / std::max<int64_t>(TS, 1)), [&](int64_t rb, int64_t re) {
     for (int64_t r = rb; r < re; ++r) {
       const int64_t c = r / K, kk = r % K;
       const int64_t kd = kk / (g.k[1] * g.k[2]), kh = (kk / g.k[2]) % g.k[1], kw = kk % g.k[2];
       const T* xc = x + c * IS;
-      T* out = col + r * OS;
+      T* out = col + r * TS;
       const int64_t offw = kw * g.dil[2] - g.pad[2];
       int64_t wlo, whi;
       valid_range(g.in[2], sw, offw, OW, wlo, whi);
-      for (int64_t od = 0; od < g.out[0]; ++od) {
+      for (int64_t row = r0; row < r1; ++row) {
+        const int64_t od = row / OH, oh = row % OH;
+        T* o = out + (row - r0) * OW;
         const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
-        for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-          T* o = out + (od * g.out[1] + oh) * OW;
-          const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-          if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
-            std::fill(o, o + OW, T(0));
-            continue;
-          }
-          const T* xr = xc + (id * g.in[1] + ih) * g.in[2];  // reads xr[ow * sw + offw], ow in [wlo, whi)
-          std::fill(o, o + wlo, T(0));
-          if (sw == 1) {
-            if (whi > wlo) std::memcpy(o + wlo, xr + wlo + offw, sizeof(T) * (size_t)(whi - wlo));
-          } else {
-            for (int64_t ow = wlo; ow < whi; ++ow) o[ow] = xr[ow * sw + offw];
-          }
-          std::fill(o + whi, o + OW, T(0));
+        const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+        if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+          std::fill(o, o + OW, T(0));
+          continue;
         }
+        const T* xr = xc + (id * g.in[1] + ih) * g.in[2];  // reads xr[ow * sw + offw], ow in [wlo, whi)
+        std::fill(o, o + wlo, T(0));
+        if (sw == 1) {
+          if (whi > wlo) std::memcpy(o + wlo, xr + wlo + offw, sizeof(T) * (size_t)(whi - wlo));
+        } else {
+          for (int64_t ow = wlo; ow < whi; ++ow) o[ow] = xr[ow * sw + offw];
+        }
+        std::fill(o + whi, o + OW, T(0));
       }
     }
   });
 }
 
 template <class T>
-void col2vol_add(const ConvGeom& g, const T* col, T* gx) {
-  const int64_t K = g.k_size(), OS = g.out_size(), IS = g.in_size();
-  const int64_t OW = g.out[2], sw = g.stride[2];
+void col2vol_add(const ConvGeom& g, const T* col, int64_t r0, int64_t r1, T* gx) {
+  const int64_t K = g.k_size(), IS = g.in_size();
+  const int64_t OH = g.out[1], OW = g.out[2], sw = g.stride[2], TS = (r1 - r0) * OW;
   // One channel's K rows only touch that channel of gx: split channels, keep rows in order.
   parallel_for(g.Cg(), 1, [&](int64_t cb, int64_t ce) {
     for (int64_t c = cb; c < ce; ++c)
       for (int64_t kk = 0; kk < K; ++kk) {
         const int64_t kd = kk / (g.k[1] * g.k[2]), kh = (kk / g.k[2]) % g.k[1], kw = kk % g.k[2];
-        const T* in = col + (c * K + kk) * OS;
+        const T* in = col + (c * K + kk) * TS;
         T* gc = gx + c * IS;
         const int64_t offw = kw * g.dil[2] - g.pad[2];
         int64_t wlo, whi;
         valid_range(g.in[2], sw, offw, OW, wlo, whi);
-        for (int64_t od = 0; od < g.out[0]; ++od) {
+        for (int64_t row = r0; row < r1; ++row) {
+          const int64_t od = row / OH, oh = row % OH;
           const int64_t id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
-          if (id < 0 || id >= g.in[0]) continue;
-          for (int64_t oh = 0; oh < g.out[1]; ++oh) {
-            const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-            if (ih < 0 || ih >= g.in[1]) continue;
-            const T* i = in + (od * g.out[1] + oh) * OW;
-            T* xr = gc + (id * g.in[1] + ih) * g.in[2];
-            for (int64_t ow = wlo; ow < whi; ++ow) xr[ow * sw + offw] += i[ow];
-          }
+          const int64_t ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+          if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) continue;
+          const T* i = in + (row - r0) * OW;
+          T* xr = gc + (id * g.in[1] + ih) * g.in[2];
+          for (int64_t ow = wlo; ow < whi; ++ow) xr[ow * sw + offw] += i[ow];
         }
       }
   });
@@ -107,17 +127,24 @@ void col2vol_add(const ConvGeom& g, const T* col, T* gx) {
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t Cg = g.Cg(), Og = g.Og(), CK = Cg * g.k_size(), IS = g.in_size(), OS = g.out_size();
+  const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
-  auto col = pw ? nullptr : buffer<T>(CK * OS);  // col [CK, OS]
+  const int64_t tr = pw ? rows : tile_rows(g, CK);
+  T* col = pw ? nullptr : workspace<T>(0, CK * tr * OW);  // col [CK, tile columns]
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const T* xg = x + (n * g.C + grp * Cg) * IS;  // [Cg, D, H, W]
-      const T* cp = xg;
-      if (!pw) {
-        vol2col(g, xg, col.get());
-        cp = col.get();
+      T* yg = y + (n * g.O + grp * Og) * OS;        // [Og, OS]
+      const T* wg = w + grp * Og * CK;              // [Og, CK]
+      if (pw) {
+        gemm<T>(false, false, Og, OS, CK, T(1), wg, CK, xg, OS, T(0), yg, OS);
+        continue;
       }
-      gemm<T>(false, false, Og, OS, CK, T(1), w + grp * Og * CK, CK, cp, OS, T(0), y + (n * g.O + grp * Og) * OS, OS);
+      for (int64_t r0 = 0; r0 < rows; r0 += tr) {
+        const int64_t r1 = std::min(rows, r0 + tr), TS = (r1 - r0) * OW;
+        vol2col(g, xg, r0, r1, col);
+        gemm<T>(false, false, Og, TS, CK, T(1), wg, CK, col, TS, T(0), yg + r0 * OW, OS);
+      }
     }
   if (bias)
     parallel_for(g.N * g.O, std::max<int64_t>(1, 32768 / std::max<int64_t>(OS, 1)), [&](int64_t b, int64_t e) {
@@ -132,29 +159,32 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias) {
   const int64_t Cg = g.Cg(), Og = g.Og(), CK = Cg * g.k_size(), IS = g.in_size(), OS = g.out_size();
+  const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
-  auto col = (pw || !gw) ? nullptr : buffer<T>(CK * OS);   // col  [CK, OS] of x, for gw
-  auto gcol = (pw || !gx) ? nullptr : buffer<T>(CK * OS);  // gcol [CK, OS], for gx
+  const int64_t tr = pw ? rows : tile_rows(g, CK);
+  T* col = (pw || !gw) ? nullptr : workspace<T>(0, CK * tr * OW);   // col  [CK, tile] of x, for gw
+  T* gcol = (pw || !gx) ? nullptr : workspace<T>(1, CK * tr * OW);  // gcol [CK, tile], for gx
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const T* gyg = gy + (n * g.O + grp * Og) * OS;  // [Og, OS]
       const T* wg = w + grp * Og * CK;                // [Og, CK]
-      if (gw) {
-        const T* xg = x + (n * g.C + grp * Cg) * IS;
-        const T* cp = xg;
-        if (!pw) {
-          vol2col(g, xg, col.get());
-          cp = col.get();
-        }
-        gemm<T>(false, true, Og, CK, OS, T(1), gyg, OS, cp, OS, T(1), gw + grp * Og * CK, CK);
+      const T* xg = gw ? x + (n * g.C + grp * Cg) * IS : nullptr;
+      T* gxg = gx ? gx + (n * g.C + grp * Cg) * IS : nullptr;  // [Cg, D, H, W]
+      T* gwg = gw ? gw + grp * Og * CK : nullptr;              // [Og, CK]
+      if (pw) {
+        if (gw) gemm<T>(false, true, Og, CK, OS, T(1), gyg, OS, xg, OS, T(1), gwg, CK);
+        if (gx) gemm<T>(true, false, CK, OS, Og, T(1), wg, CK, gyg, OS, T(1), gxg, OS);
+        continue;
       }
-      if (gx) {
-        T* gxg = gx + (n * g.C + grp * Cg) * IS;  // [Cg, D, H, W]
-        if (pw) {
-          gemm<T>(true, false, CK, OS, Og, T(1), wg, CK, gyg, OS, T(1), gxg, OS);
-        } else {
-          gemm<T>(true, false, CK, OS, Og, T(1), wg, CK, gyg, OS, T(0), gcol.get(), OS);
-          col2vol_add(g, gcol.get(), gxg);
+      for (int64_t r0 = 0; r0 < rows; r0 += tr) {
+        const int64_t r1 = std::min(rows, r0 + tr), TS = (r1 - r0) * OW;
+        if (gw) {
+          vol2col(g, xg, r0, r1, col);
+          gemm<T>(false, true, Og, CK, TS, T(1), gyg + r0 * OW, OS, col, TS, T(1), gwg, CK);
+        }
+        if (gx) {
+          gemm<T>(true, false, CK, TS, Og, T(1), wg, CK, gyg + r0 * OW, OS, T(0), gcol, TS);
+          col2vol_add(g, gcol, r0, r1, gxg);
         }
       }
     }
@@ -172,8 +202,8 @@ void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
 }
 
 #define GB_CONV_INST(T)                                                                        \
-  template void vol2col<T>(const ConvGeom&, const T*, T*);                                     \
-  template void col2vol_add<T>(const ConvGeom&, const T*, T*);                                 \
+  template void vol2col<T>(const ConvGeom&, const T*, int64_t, int64_t, T*);                   \
+  template void col2vol_add<T>(const ConvGeom&, const T*, int64_t, int64_t, T*);               \
   template void conv_forward<T>(const ConvGeom&, const T*, const T*, const T*, T*);            \
   template void conv_backward<T>(const ConvGeom&, const T*, const T*, const T*, T*, T*, T*);
 GB_CONV_INST(float)

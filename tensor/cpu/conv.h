@@ -44,13 +44,19 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias);
 
-// vol2col for one image and one channel group: col [Cg*KD*KH*KW, OD*OH*OW], zero where the window
-// reads padding. x points at channel 0 of the group ([Cg, D, H, W]).
+// The optimised path processes output columns in tiles of whole output rows so that one col buffer
+// holds at most this many elements (default 4M). Tests lower it to force the multi-tile branch.
+void set_conv_tile_elems(int64_t n);
+int64_t conv_tile_elems();
+
+// vol2col for one image and one channel group over the output rows [r0, r1) (a row is one (od, oh),
+// r = od * OH + oh): col [Cg*KD*KH*KW, (r1 - r0) * OW], zero where the window reads padding.
+// x points at channel 0 of the group ([Cg, D, H, W]).
 template <class T>
-void vol2col(const ConvGeom& g, const T* x, T* col);
-// The adjoint: gx [Cg, D, H, W] += col2vol(col).
+void vol2col(const ConvGeom& g, const T* x, int64_t r0, int64_t r1, T* col);
+// The adjoint over the same rows: gx [Cg, D, H, W] += col2vol(col).
 template <class T>
-void col2vol_add(const ConvGeom& g, const T* col, T* gx);
+void col2vol_add(const ConvGeom& g, const T* col, int64_t r0, int64_t r1, T* gx);
 
 // Weight standardisation (one kernel, used by both modes): per output channel o of w [O, K],
 // y = (w - mean) / sqrt(var + eps), biased variance. Statistics are accumulated in double.

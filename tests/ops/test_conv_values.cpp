@@ -11,6 +11,7 @@
 
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "tensor/cpu/conv.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/cpu/parallel.h"
 
@@ -301,4 +302,44 @@ TEST(ConvDeterminism, BitwiseAcrossThreadCounts) {
     }
   }
   cpu::set_num_threads(saved);
+}
+
+// ---------------------------------------------------------------- tiling
+// With a tiny col budget the optimised path runs one output row per tile (the branch large volumes
+// take); forward and all gradients must still match the reference loops.
+TEST(ConvTiling, MultiTileMatchesReference) {
+  struct Case {
+    Shape x, w;
+    Conv3dOpts o;
+  };
+  Conv3dOpts strided;
+  strided.stride = {1, 2, 2};
+  strided.padding = {1, 1, 1};
+  Conv3dOpts grouped;
+  grouped.padding = {1, 2, 2};
+  grouped.dilation = {1, 2, 2};
+  grouped.groups = 2;
+  const std::vector<Case> cases = {{{2, 2, 3, 7, 9}, {3, 2, 3, 3, 3}, strided}, {{1, 4, 2, 6, 5}, {4, 2, 1, 3, 3}, grouped}};
+  const int64_t saved = cpu::conv_tile_elems();
+  for (const auto& c : cases) {
+    std::vector<std::vector<double>> res[2];
+    for (int ref = 0; ref < 2; ++ref) {
+      cpu::ReferenceKernelsGuard mode(ref == 1);
+      cpu::set_conv_tile_elems(ref ? saved : 1);
+      Tensor x = add_scalar(mul_scalar(Tensor::arange(numel(c.x), DType::F64), 0.37), -3.0);
+      x = x.view_reshape(c.x).detach().set_requires_grad(true);
+      Tensor w = mul_scalar(Tensor::arange(numel(c.w), DType::F64), -0.05).view_reshape(c.w).detach().set_requires_grad(true);
+      Tensor b = Tensor::full({c.w[0]}, 0.5, DType::F64).set_requires_grad(true);
+      Tensor y = conv3d(x, w, b, c.o);
+      Tensor r = mul_scalar(Tensor::arange(y.numel(), DType::F64), 0.01).view_reshape(y.shape());
+      y.backward(r);
+      res[ref] = {y.to_vector(), x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
+    }
+    for (size_t k = 0; k < 4; ++k) {
+      ASSERT_EQ(res[0][k].size(), res[1][k].size());
+      for (size_t i = 0; i < res[0][k].size(); ++i)
+        ASSERT_NEAR(res[0][k][i], res[1][k][i], 1e-9 * (1 + std::fabs(res[1][k][i]))) << "buffer " << k << " at " << i;
+    }
+  }
+  cpu::set_conv_tile_elems(saved);
 }
