@@ -1,7 +1,8 @@
 // Validation of a NIfTI file before anything trusts it.
 //
-// nifticlib's own reader (nifti_image_read) prints to stderr, is lenient about sizes and allocates
-// what the header claims before it knows the data is there. So the bytes are read here, once,
+// nifticlib never ends the process (Debian's libnifti2.so imports neither exit nor abort: checked
+// with nm -D), but its reader (nifti_image_read) reports problems only on stderr, is lenient about
+// sizes and allocates what the header claims before it knows the data is there. So the bytes are read here, once,
 // through zlib (gzopen reads plain and gzip files alike), and checked in this order:
 //   1. the path exists, is a regular file (not a directory) and can be opened;
 //   2. sizeof_hdr is 348 (NIfTI-1) or 540 (NIfTI-2), in either byte order; the whole header is there;
