@@ -262,6 +262,34 @@ CheckResult check_accumulate(const OpCase& c, uint64_t seed) {
     Inputs in = make_inputs(c, DType::F64, seed, true);
     Tensor y = c.fn(in.args);
     Tensor r = projection(y.shape(), DType::F64, seed);
+    // 1. The op's own backward, called directly: into zeroed buffers (G), then into buffers
+    //    pre-filled with P. The contract says the second gives P + G: it must add, never assign.
+    //    (Through the engine alone an assigning op with a single consumer would go unnoticed.)
+    if (const auto& node = y.grad_fn(); node && node->backward) {
+      std::vector<Tensor> zero(node->inputs.size()), filled(node->inputs.size()), prefill(node->inputs.size());
+      for (size_t i = 0; i < node->inputs.size(); ++i) {
+        const Edge& e = node->inputs[i];
+        if (!e.meta) continue;
+        zero[i] = Tensor::zeros(e.shape, e.dtype);
+        prefill[i] = Tensor::empty(e.shape, e.dtype);
+        Generator g(seed, 500 + i);
+        g.uniform_(prefill[i], -1, 1);
+        filled[i] = prefill[i].clone();
+      }
+      node->backward(r, zero);
+      node->backward(r, filled);
+      for (size_t i = 0; i < zero.size(); ++i) {
+        if (!zero[i].defined()) continue;
+        auto got = filled[i].to_vector(), p = prefill[i].to_vector(), gz = zero[i].to_vector();
+        std::vector<double> want(got.size());
+        for (size_t k = 0; k < want.size(); ++k) want[k] = p[k] + gz[k];
+        std::string e = compare(got, want, zero[i].shape(), 1e-12, 1e-12,
+                                "op '" + node->op + "' backward into a pre-filled gradient of input " +
+                                    std::to_string(i) + " (must add)");
+        if (!e.empty()) return e;
+      }
+    }
+    // 2. Through the engine: two backward passes give exactly twice the leaf gradients.
     y.backward(r, /*retain_graph=*/true);
     std::vector<std::vector<double>> once;
     for (auto& l : in.leaves) once.push_back(l.requires_grad() && l.grad().defined() ? l.grad().to_vector() : std::vector<double>{});

@@ -62,4 +62,9 @@ TEST(OpHarnessSelfTest, CatchesAssigningBackward) {
                  return gb::add(c.fn(a), c.fn(a));
                }};
   EXPECT_FALSE(check_grad(twice, 1).ok);
+  // With a single consumer the gradient check cannot see it; the accumulate check must.
+  EXPECT_TRUE(check_grad(c, 1).ok);
+  CheckResult acc = check_accumulate(c, 1);
+  EXPECT_FALSE(acc.ok);
+  EXPECT_NE(acc.detail.find("must add"), std::string::npos) << acc.detail;
 }
