@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include "autograd/ops.h"
+#include "models/config.h"
+#include "train/loop.h"
+#include "train/predict.h"
+
+using namespace gb;
+
+// predict_volume = argmax of the model on each preprocessed slice, resized back to the slice size.
+TEST(Predict, VolumeEqualsPerSliceArgmax) {
+  auto m = models::make_model(models::named_config("micro", 32, 3, 1), 3);
+  io::Volume v;
+  v.data = Tensor::empty({3, 40, 24});
+  Generator g(5);
+  g.uniform_(v.data, -300, 300);
+  train::PredictOptions po;
+  po.height = po.width = 32;
+  po.batch = 2;  // exercises a partial last batch
+  Tensor pred = train::predict_volume(*m, v, po);
+  ASSERT_EQ(pred.shape(), (Shape{3, 40, 24}));
+  m->eval();
+  NoGradGuard ng;
+  for (int64_t k = 0; k < 3; ++k) {
+    Tensor lab = argmax(m->forward(train::model_input_slice(v, k, po)), 1);  // [1, 32, 32]
+    Tensor back = io::resize_nearest(lab.view_reshape({32, 32}).contiguous(), 40, 24);
+    EXPECT_EQ(pred.view_slice(0, k, k + 1).contiguous().to_vector(), back.to_vector()) << "slice " << k;
+  }
+}
+
+TEST(SegmentationLoss, IsHalfCrossEntropyHalfDice) {
+  Tensor logits = Tensor::empty({2, 3, 4, 4}, DType::F64);
+  Generator g(1);
+  g.normal_(logits);
+  std::vector<int32_t> lv(32);
+  for (size_t i = 0; i < lv.size(); ++i) lv[i] = (int32_t)(i % 3);
+  Tensor labels = Tensor::from_vector(lv, {2, 4, 4});
+  double ce = 0, dice = 0;
+  Tensor l = train::segmentation_loss(logits, labels, &ce, &dice);
+  EXPECT_NEAR(l.item(), 0.5 * cross_entropy(logits, labels).item() + 0.5 * soft_dice_loss(logits, labels).item(), 1e-14);
+  EXPECT_NEAR(l.item(), 0.5 * ce + 0.5 * dice, 1e-14);
+}
