@@ -25,6 +25,10 @@ bool cpu_has_avx512() {
   return ok;
 }
 
+void sgemm_alloc_failed(unsigned long bytes) {
+  fail("gemm: out of memory allocating a ", bytes, "-byte packing buffer");
+}
+
 const char* sgemm_path_name(SgemmPath p) {
   switch (p) {
     case SgemmPath::Auto: return "auto";

@@ -20,7 +20,7 @@
 #include <immintrin.h>
 
 #include "tensor/cpu/parallel.h"
-#include "tensor/error.h"
+#include "tensor/cpu/gemm_kernels.h"
 
 namespace gb::cpu::gemm_detail {
 
@@ -37,14 +37,15 @@ float* scratch(size_t n) {
     std::free(b.p);
     size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
     b.p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    GB_CHECK(b.p != nullptr, "gemm: out of memory for a ", bytes, "-byte packing buffer");
+    if (!b.p) sgemm_alloc_failed(bytes);
     b.n = n;
   }
   return b.p;
 }
 
-// dst[j * lds + i] = src[i * ls + j] for an 8 x 8 block (AVX: both ISA files have it).
-inline __attribute__((always_inline)) void transpose8x8(const float* src, int64_t ls, float* dst, int64_t lds) {
+// dst[j * lds + i] = src[i * ls + j] for an 8 x 8 block (AVX: both ISA files have it). static: each
+// ISA file keeps its own copy, compiled with its own flags.
+static inline __attribute__((always_inline)) void transpose8x8(const float* src, int64_t ls, float* dst, int64_t lds) {
   __m256 r0 = _mm256_loadu_ps(src + 0 * ls), r1 = _mm256_loadu_ps(src + 1 * ls);
   __m256 r2 = _mm256_loadu_ps(src + 2 * ls), r3 = _mm256_loadu_ps(src + 3 * ls);
   __m256 r4 = _mm256_loadu_ps(src + 4 * ls), r5 = _mm256_loadu_ps(src + 5 * ls);

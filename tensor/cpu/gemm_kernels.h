@@ -13,6 +13,10 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 void sgemm_avx2(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// Throws gb::Error for a failed packing-buffer allocation (defined in gemm.cpp, compiled without ISA
+// flags, so the ISA files need no error-formatting templates of their own).
+[[noreturn]] void sgemm_alloc_failed(unsigned long bytes);
+
 enum class SgemmPath { Auto, Reference, AVX2, AVX512 };
 
 bool cpu_has_avx2_fma();
