@@ -1,6 +1,7 @@
 // The cache-blocked SGEMM driver shared by the ISA files (GotoBLAS/BLIS scheme). Include it only
 // from a file compiled for one ISA, with a Kernel type local to that file (an anonymous namespace),
-// so every instantiation here is private to that file and carries that file's instruction set.
+// so every instantiation here is private to that file and carries that file's instruction set (only
+// internal-linkage code comes from here: a shared inline copy could hand AVX-512 code to the AVX2 path).
 //
 // Kernel provides: MR, NR (micro-tile, NR along the contiguous C rows), KC, MC, NC (blocking), and
 //   static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
