@@ -169,6 +169,17 @@ void Module::to(DType t) {
   for (auto& c : children_) c.second->to(t);
 }
 
+void Module::to(Device d) {
+  for (auto& p : params_) {
+    if (!is_floating(p.second->dtype()) || p.second->device() == d) continue;
+    *p.second = p.second->to(d).detach();
+    p.second->set_requires_grad(true);
+  }
+  for (auto& b : buffers_)
+    if (is_floating(b.second->dtype()) && b.second->device() != d) *b.second = b.second->to(d).detach();
+  for (auto& c : children_) c.second->to(d);
+}
+
 void Module::set_dropout_seed(uint64_t seed) {
   uint64_t stream = 0;
   for (auto& [n, m] : named_modules()) {
@@ -205,7 +216,9 @@ LoadReport Module::load_state_dict(const TensorMap& sd, bool strict, const std::
   for (auto& n : r.loaded) {
     Tensor dst = have.at(n);
     const Tensor& src = sd.at(n);
-    dst.copy_from(src.view_reshape(dst.shape()));
+    Tensor v = src.view_reshape(dst.shape());
+    if (dst.device() != v.device()) v = v.to(dst.dtype()).to(dst.device());
+    dst.copy_from(v);
   }
   return r;
 }

@@ -93,6 +93,9 @@ class Module {
   void zero_grad();
   // Converts floating parameters and buffers in place (f32 <-> f64); integer buffers stay.
   void to(DType t);
+  // Moves floating parameters and buffers to a device (integer buffers such as BatchNorm's
+  // num_batches_tracked stay on the host, where the layer updates them).
+  void to(Device d);
   // Reseeds every Dropout below with (seed, stream = its index in preorder).
   void set_dropout_seed(uint64_t seed);
 
