@@ -142,14 +142,37 @@ int run_demo(const DemoArgs& a) {
     Tensor region = binary(gt.view_reshape({a.size, a.size}), 2);
     model->eval();
     xai::CamResult cam = xai::grad_cam(*model, x, "decoder.conv_more", 2, region);
-    Tensor ct01 = x.view_reshape({a.size, a.size}).contiguous();
-    Tensor rgb = io::overlay_heatmap(ct01, cam.normalised.to(DType::F32), io::Colormap::Jet, 0.45f);
-    Tensor pred_slice = io::resize_nearest(io::label_slice(best_pred, best_k), a.size, a.size);
-    io::draw_label_contours(rgb, gt.view_reshape({a.size, a.size}).contiguous());
+    // Panels at the slice's own resolution: CT | CT + truth (filled) and prediction outlines | Grad-CAM.
+    const int64_t H = best.image.data.size(1), W = best.image.data.size(2);
+    Tensor ct01 = io::to_unit_range(io::volume_slice(best.image.data, best_k), io::Units::HU, pr.window)
+                      .view_reshape({H, W}).contiguous();
+    Tensor truth = io::label_slice(best.label.data, best_k).view_reshape({H, W}).contiguous();
+    Tensor pred_slice = io::label_slice(best_pred, best_k).view_reshape({H, W}).contiguous();
+    Tensor cam_full = io::resize_bilinear(cam.normalised.to(DType::F32).view_reshape({1, a.size, a.size}), H, W)
+                          .view_reshape({H, W}).contiguous();
+    Tensor p1 = io::grey_to_rgb(ct01);
+    Tensor p2 = io::grey_to_rgb(ct01);
+    io::draw_label_contours(p2, truth);
+    Tensor p2b = io::grey_to_rgb(ct01);
+    io::draw_label_contours(p2b, pred_slice, {io::Rgb{0, 0, 0}, io::Rgb{80, 160, 255}, io::Rgb{255, 230, 0}});
+    // prediction outlines drawn over the truth outlines where they exist
+    {
+      auto a2 = p2.to_vector_as<uint8_t>(), b2 = p2b.to_vector_as<uint8_t>(), g = p1.to_vector_as<uint8_t>();
+      for (size_t i = 0; i < a2.size(); ++i)
+        if (b2[i] != g[i]) a2[i] = b2[i];
+      std::vector<int32_t> iv(a2.begin(), a2.end());
+      p2 = Tensor::from_vector(iv, {3, H, W}).to(DType::U8);
+    }
+    Tensor p3 = io::overlay_heatmap(ct01, cam_full, io::Colormap::Jet, 0.45f);
+    io::draw_label_contours(p3, truth);
+    Tensor rgb = Tensor::empty({3, H, 3 * W}, DType::U8);
+    rgb.view_slice(2, 0, W).copy_from(p1);
+    rgb.view_slice(2, W, 2 * W).copy_from(p2);
+    rgb.view_slice(2, 2 * W, 3 * W).copy_from(p3);
     std::string png = (fs::path(a.out) / "gradcam.png").string();
     io::write_png(png, rgb);
     std::printf("Grad-CAM: layer decoder.conv_more, class tumour, T = sum of tumour logits over %lld truth pixels "
-                "of %s slice %lld = %.3f -> %s (contours: ground truth)\n",
+                "of %s slice %lld = %.3f -> %s\n  panels: CT | truth (green liver, red tumour) and prediction (blue liver, yellow tumour) outlines | Grad-CAM with truth outlines\n",
                 (long long)sum(region.to(DType::F64)).item(), best.info.id.c_str(),
                 (long long)best_k, cam.target, png.c_str());
   }

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 
 #include "cuda/check.h"
 #include "cuda/runtime.h"
@@ -36,7 +37,8 @@ bool init(std::string* why) {
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess || n == 0) {
       state = 0;
-      reason = e != cudaSuccess ? cudaGetErrorString(e) : "no CUDA device";
+      reason = e != cudaSuccess ? std::string("no usable CUDA driver or device (cudart says: ") + cudaGetErrorString(e) + ")"
+                                : "no CUDA device";
       cudaGetLastError();  // clear the sticky error
     } else {
       static CudaAllocator alloc;
