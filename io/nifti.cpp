@@ -128,32 +128,43 @@ struct Scaling {
   double slope = 1, inter = 0;
 };
 
+// Converts the file's voxels straight into the canonical grid (one pass, no second copy):
+// dst[o] for canonical (x, y, z) reads src[base + x*step[0] + y*step[1] + z*step[2]].
 template <class S> struct Converter {
   const S* src;
-  int64_t n;
+  const GatherPlan& g;
   Scaling sc;
   const std::string& path;
-  std::array<int64_t, 3> dims;
+  std::array<int64_t, 3> dims;  // file nx, ny, nz (for messages)
 
   double value(int64_t i) const { return sc.on ? (double)src[i] * sc.slope + sc.inter : (double)src[i]; }
-  std::string where(int64_t idx) const {
+  std::string where(int64_t idx) const {  // file voxel (i, j, k), as other tools show it
     std::ostringstream os;
     os << "(i=" << idx % dims[0] << ", j=" << (idx / dims[0]) % dims[1] << ", k=" << idx / (dims[0] * dims[1])
        << ")";
     return os.str();
   }
+  template <class F> void for_each(F&& f) const {
+    int64_t o = 0;
+    for (int64_t z = 0; z < g.ndst[2]; ++z)
+      for (int64_t y = 0; y < g.ndst[1]; ++y) {
+        const int64_t row = g.base + z * g.step[2] + y * g.step[1];
+        for (int64_t x = 0; x < g.ndst[0]; ++x) f(o++, row + x * g.step[0]);
+      }
+  }
 
   void to_f32(float* dst, bool repair) const {
-    int64_t bad = 0, first = -1;
-    for (int64_t i = 0; i < n; ++i) {
+    int64_t bad = 0, first = std::numeric_limits<int64_t>::max();
+    for_each([&](int64_t o, int64_t i) {
       const float v = (float)value(i);
       if (std::isfinite(v)) {
-        dst[i] = v;
+        dst[o] = v;
       } else {
-        if (bad++ == 0) first = i;
-        dst[i] = -1000.0f;  // air, in HU
+        ++bad;
+        first = std::min(first, i);
+        dst[o] = -1000.0f;  // air, in HU
       }
-    }
+    });
     if (bad == 0) return;
     if (!repair)
       fail(path, ": ", bad, " non-finite voxel value(s) (NaN/Inf), the first at ", where(first),
@@ -163,20 +174,20 @@ template <class S> struct Converter {
   }
 
   void to_i32(int32_t* dst) const {
-    for (int64_t i = 0; i < n; ++i) {
+    for_each([&](int64_t o, int64_t i) {
       const double v = value(i);
       if (!std::isfinite(v)) fail(path, ": label map has a non-finite value at ", where(i));
       if (v != std::floor(v)) fail(path, ": label map has a non-integral value ", v, " at ", where(i));
       if (v < (double)std::numeric_limits<int32_t>::min() || v > (double)std::numeric_limits<int32_t>::max())
         fail(path, ": label value ", v, " at ", where(i), " does not fit int32");
-      dst[i] = (int32_t)v;
-    }
+      dst[o] = (int32_t)v;
+    });
   }
 };
 
-template <class S> void convert(const RawNifti& raw, const Scaling& sc, const std::string& path, bool labels,
-                                bool repair, Tensor& out) {
-  Converter<S> c{reinterpret_cast<const S*>(raw.data.data()), raw.nvox, sc, path, raw.n};
+template <class S> void convert(const RawNifti& raw, const GatherPlan& g, const Scaling& sc, const std::string& path,
+                                bool labels, bool repair, Tensor& out) {
+  Converter<S> c{reinterpret_cast<const S*>(raw.data.data()), g, sc, path, raw.n};
   if (labels) {
     c.to_i32(out.data<int32_t>());
   } else {
@@ -204,33 +215,31 @@ Volume read_nifti(const std::string& path, const ReadOptions& opt) {
   src->sform = from_dmat(nim->sto_xyz);
   src->file_affine = file_affine(*nim, raw, path);
 
-  // Memory alignment: raw.data comes from std::vector (new[]), aligned for any scalar type.
+  Orientation o;
+  if (opt.reorient) o = canonical_orientation(src->file_affine, path);
+  src->perm = o.perm;
+  src->flip = o.flip;
+  const GatherPlan g = reorient_plan(o, raw.n);
+
   Scaling sc;
   if (std::isfinite(raw.scl_slope) && raw.scl_slope != 0) {
     sc.on = true;
     sc.slope = raw.scl_slope;
     sc.inter = std::isfinite(raw.scl_inter) ? raw.scl_inter : 0.0;
   }
-  Tensor grid = Tensor::empty({raw.n[2], raw.n[1], raw.n[0]}, opt.as_labels ? DType::I32 : DType::F32);
+  // raw.data comes from std::vector (operator new), aligned for any scalar type.
+  Volume v;
+  v.data = Tensor::empty({g.ndst[2], g.ndst[1], g.ndst[0]}, opt.as_labels ? DType::I32 : DType::F32);
   switch (raw.datatype) {
-    case DT_UINT8: convert<uint8_t>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_INT8: convert<int8_t>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_INT16: convert<int16_t>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_UINT16: convert<uint16_t>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_INT32: convert<int32_t>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_FLOAT32: convert<float>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
-    case DT_FLOAT64: convert<double>(raw, sc, path, opt.as_labels, opt.repair_nonfinite, grid); break;
+    case DT_UINT8: convert<uint8_t>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_INT8: convert<int8_t>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_INT16: convert<int16_t>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_UINT16: convert<uint16_t>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_INT32: convert<int32_t>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_FLOAT32: convert<float>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
+    case DT_FLOAT64: convert<double>(raw, g, sc, path, opt.as_labels, opt.repair_nonfinite, v.data); break;
     default: fail(path, ": unsupported NIfTI datatype ", raw.datatype);  // read_raw already refused it
   }
-  raw.data = {};  // free the raw bytes before the reoriented copy
-
-  Orientation o;
-  if (opt.reorient) o = canonical_orientation(src->file_affine, path);
-  src->perm = o.perm;
-  src->flip = o.flip;
-
-  Volume v;
-  v.data = reorient_data(grid, o);
   v.affine = reorient_affine(src->file_affine, o, raw.n);
   v.spacing = column_norms(v.affine);
   v.path = path;

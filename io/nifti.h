@@ -2,9 +2,11 @@
 //
 // read_nifti: checks the file (size, magic, dims, datatype, NaN/Inf), applies scl_slope/scl_inter,
 // converts to f32 (images) or i32 (labels, ReadOptions::as_labels), and reorients the voxel grid to
-// one canonical axis order for processing (see io/nifti.cpp for which). The original header and
-// the reorientation are kept in Volume::source so write_nifti_like() writes a map back in the
-// input's exact geometry (same dims, qform, sform, pixdim, axis order).
+// one canonical axis order for processing: LPS+ (W -> patient Left, H -> Posterior, D -> Superior;
+// why and how: io/nifti_orient.cpp), by permutations and flips only. Which affine a file has
+// (sform, else qform, else pixdim) is documented in io/nifti.cpp; validation in io/nifti_check.cpp.
+// The original header and the reorientation are kept in Volume::source so write_nifti_like()
+// writes a map back in the input's exact geometry (same dims, qform, sform, pixdim, axis order).
 // Every error is a gb::Error whose message starts with the file path.
 #pragma once
 #include <array>

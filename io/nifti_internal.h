@@ -43,6 +43,13 @@ struct Orientation {
 // Closest orthogonal axes of `a` (voxel-to-world, RAS+) and the permutation/flips that make the
 // grid LPS+ (see nifti_orient.cpp). Throws naming `path` when the 3x3 part is singular.
 Orientation canonical_orientation(const Affine& a, const std::string& path);
+// Where canonical voxel (x, y, z) lives in the file grid: file linear index
+// base + x*step[0] + y*step[1] + z*step[2]; canonical sizes ndst (x, y, z). n = file (nx, ny, nz).
+struct GatherPlan {
+  std::array<int64_t, 3> ndst{}, step{};
+  int64_t base = 0;
+};
+GatherPlan reorient_plan(const Orientation& o, const std::array<int64_t, 3>& n);
 // Affine of the reoriented grid; n = file sizes (nx, ny, nz).
 Affine reorient_affine(const Affine& a, const Orientation& o, const std::array<int64_t, 3>& n);
 // data [nz, ny, nx] in the file's grid -> the canonical grid, and back. Any dtype.

@@ -138,18 +138,22 @@ Affine reorient_affine(const Affine& a, const Orientation& o, const std::array<i
   return out;
 }
 
+GatherPlan reorient_plan(const Orientation& o, const std::array<int64_t, 3>& n) {
+  const std::array<int64_t, 3> stride{1, n[0], n[0] * n[1]};  // file strides of axes i, j, k
+  GatherPlan g;
+  for (int k = 0; k < 3; ++k) {
+    g.ndst[o.perm[k]] = n[k];
+    g.step[o.perm[k]] = o.flip[k] ? -stride[k] : stride[k];
+    if (o.flip[k]) g.base += (n[k] - 1) * stride[k];
+  }
+  return g;
+}
+
 Tensor reorient_data(const Tensor& file_grid, const Orientation& o) {
   const auto n = xyz_sizes(file_grid, "reorient");
   if (o.identity()) return file_grid;
-  const std::array<int64_t, 3> stride{1, n[0], n[0] * n[1]};  // file strides of axes i, j, k
-  std::array<int64_t, 3> ndst{}, step{};
-  int64_t base = 0;
-  for (int k = 0; k < 3; ++k) {
-    ndst[o.perm[k]] = n[k];
-    step[o.perm[k]] = o.flip[k] ? -stride[k] : stride[k];
-    if (o.flip[k]) base += (n[k] - 1) * stride[k];
-  }
-  return gather_any(file_grid, ndst, step, base);
+  const GatherPlan g = reorient_plan(o, n);
+  return gather_any(file_grid, g.ndst, g.step, g.base);
 }
 
 Tensor unreorient_data(const Tensor& canonical, const Orientation& o) {

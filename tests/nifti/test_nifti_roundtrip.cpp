@@ -468,3 +468,54 @@ TEST(NiftiGeometry, CheckSameGeometryNamesBothPathsAndTheDifference) {
   b.affine[2][3] = 1e-6;  // float32 noise is tolerated
   EXPECT_NO_THROW(check_same_geometry(a, b));
 }
+
+// ------------------------------------------------------------------ orientation internals
+#include "io/nifti_internal.h"
+
+TEST(NiftiOrient, AllFortyEightOrientationsInvertExactly) {
+  using namespace gb::io::nifti_detail;
+  std::vector<float> vals(NX * NY * NZ);
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = (float)i;
+  const Tensor file = Tensor::from_vector(vals, {NZ, NY, NX});
+  const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+  int tested = 0;
+  for (const auto& p : perms)
+    for (int f = 0; f < 8; ++f) {
+      Orientation o;
+      o.perm = {p[0], p[1], p[2]};
+      o.flip = {(f & 1) != 0, (f & 2) != 0, (f & 4) != 0};
+      const Tensor c = reorient_data(file, o);
+      // canonical sizes follow the permutation
+      for (int a = 0; a < 3; ++a) EXPECT_EQ(c.size(2 - o.perm[a]), file.size(2 - a));
+      EXPECT_EQ(unreorient_data(c, o).to_vector(), file.to_vector());
+      // the affine of the canonical grid maps each canonical voxel to the world point of its file voxel
+      const Affine a = make_affine({0.5, 0, 0, 1, 0, 2, 0, 2, 0, 0, 3, 3});
+      const Affine ra = reorient_affine(a, o, {NX, NY, NZ});
+      const auto plan = reorient_plan(o, {NX, NY, NZ});
+      for (int64_t z = 0; z < plan.ndst[2]; ++z)
+        for (int64_t x = 0; x < plan.ndst[0]; ++x) {
+          const int64_t fi = plan.base + x * plan.step[0] + z * plan.step[2];
+          const int64_t fx = fi % NX, fy = (fi / NX) % NY, fz = fi / (NX * NY);
+          for (int r = 0; r < 3; ++r)
+            ASSERT_DOUBLE_EQ(ra[r][0] * x + ra[r][2] * z + ra[r][3], a[r][0] * fx + a[r][1] * fy + a[r][2] * fz + a[r][3]);
+          ASSERT_EQ(c.at({z, 0, x}), file.at({fz, fy, fx}));
+        }
+      ++tested;
+    }
+  EXPECT_EQ(tested, 48);
+}
+
+TEST(NiftiOrient, CanonicalOrientationOfAnObliqueAffine) {
+  using namespace gb::io::nifti_detail;
+  // 20 degrees about z, stored RAS: still i -> x (flipped to L), j -> y (flipped to P), k -> z.
+  const double c = std::cos(0.349), s = std::sin(0.349);
+  const Affine a = make_affine({c, -s, 0, 0, s, c, 0, 0, 0, 0, 1, 0});
+  const Orientation o = canonical_orientation(a, "x");
+  EXPECT_EQ(o.perm, (std::array<int, 3>{0, 1, 2}));
+  EXPECT_EQ(o.flip, (std::array<bool, 3>{true, true, false}));
+  // 70 degrees: i is now closer to y, j to -x
+  const double c7 = std::cos(1.22), s7 = std::sin(1.22);
+  const Orientation o7 = canonical_orientation(make_affine({c7, -s7, 0, 0, s7, c7, 0, 0, 0, 0, 1, 0}), "x");
+  EXPECT_EQ(o7.perm, (std::array<int, 3>{1, 0, 2}));
+  EXPECT_EQ(o7.flip, (std::array<bool, 3>{true, false, false}));
+}
