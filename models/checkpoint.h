@@ -68,11 +68,12 @@ inline nn::LoadReport load_weights_file(nn::Module& model, const std::string& pa
   return model.load_state_dict(weights, strict, path);
 }
 
-inline nn::LoadReport load_official_npz_file(TransUNet& model, const std::string& path, std::string* note = nullptr) {
+inline nn::LoadReport load_official_npz_file(TransUNet& model, const std::string& path, std::string* note = nullptr,
+                                            bool strict = true) {
   auto members = io::read_npz(path);
   std::map<std::string, Tensor> npz(members.begin(), members.end());
   try {
-    return load_official_npz(model, npz, note);
+    return load_official_npz(model, npz, note, strict);
   } catch (const Error& e) {
     fail(path, ": ", e.what());
   }

@@ -115,7 +115,8 @@ struct Mapper {
 
 }  // namespace
 
-nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note) {
+nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note,
+                               std::vector<std::string>* skipped) {
   Mapper m{npz, {}, {}};
   auto P = [&](const std::string& n) { return model.find_tensor(n); };
   const std::string emb = "transformer.embeddings.";
@@ -180,7 +181,9 @@ nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Ten
         }
       }
   }
-  if (!m.problems.empty()) {
+  if (skipped) {
+    *skipped = m.problems;
+  } else if (!m.problems.empty()) {
     std::ostringstream os;
     for (auto& p : m.problems) os << "\n  " << p;
     fail("official npz does not fit this TransUNet (", m.problems.size(), " problems):", os.str());
@@ -188,9 +191,13 @@ nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Ten
   return m.sd;
 }
 
-nn::LoadReport load_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note) {
-  nn::TensorMap sd = map_official_npz(model, npz, note);
-  return model.load_state_dict(sd, false, "official npz");
+nn::LoadReport load_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note,
+                                 bool strict) {
+  std::vector<std::string> skipped;
+  nn::TensorMap sd = map_official_npz(model, npz, note, strict ? nullptr : &skipped);
+  nn::LoadReport r = model.load_state_dict(sd, false, "official npz");
+  for (auto& s : skipped) r.mismatched.push_back("npz: " + s);
+  return r;
 }
 
 }  // namespace gb::models

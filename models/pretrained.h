@@ -25,11 +25,14 @@
 namespace gb::models {
 
 // The state dict (TransUNet names) that the npz provides; `note` receives what was done to the
-// position embedding. Throws listing missing / mis-shaped npz keys.
-nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note = nullptr);
-// map_official_npz + load; the report's `missing` lists the parameters left at their initialisation.
+// position embedding. Throws listing every missing / mis-shaped npz key, unless `skipped` is given:
+// then those are listed there and the rest is mapped (partial loading).
+nn::TensorMap map_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz, std::string* note = nullptr,
+                               std::vector<std::string>* skipped = nullptr);
+// map_official_npz + load; the report's `missing` lists the parameters left at their initialisation
+// and, with strict = false, `mismatched` the npz problems that were skipped.
 nn::LoadReport load_official_npz(TransUNet& model, const std::map<std::string, Tensor>& npz,
-                                 std::string* note = nullptr);
+                                 std::string* note = nullptr, bool strict = true);
 
 // scipy.ndimage.zoom(grid [gh_old, gw_old, D], (gh/gh_old, gw/gw_old, 1), order = 1) on f32/f64.
 Tensor zoom_linear_grid(const Tensor& grid, int64_t gh, int64_t gw);

@@ -257,6 +257,13 @@ TEST(Weights, NpzMissingOrMisShapedKeysAreListed) {
   std::map<std::string, Tensor> npz(parsed.begin(), parsed.end());
   npz["conv_root/kernel"] = Tensor::zeros({3, 3, 3, 8});
   expect_error([&] { map_official_npz(*m, npz); }, {"embedding/bias", "conv_root/kernel"});
+  // partial loading: everything else loads, the two problems are reported
+  nn::LoadReport r = load_official_npz(*m, npz, nullptr, false);
+  ASSERT_EQ(r.mismatched.size(), 2u);
+  EXPECT_NE(r.mismatched[0].find("embedding/bias"), std::string::npos) << r.mismatched[0];
+  EXPECT_NE(r.mismatched[1].find("conv_root/kernel"), std::string::npos) << r.mismatched[1];
+  EXPECT_EQ(m->find_tensor("transformer.encoder.layer.0.attn.key.bias").to_vector(),
+            ref->find_tensor("transformer.encoder.layer.0.attn.key.bias").to_vector());
 }
 
 TEST(Weights, NpyFormats) {
