@@ -216,28 +216,46 @@ TEST(Gemm, ForcingMissingIsaThrows) {
   }
 }
 
-// The ops on top: batched matmul (parallel over batches) and linear forward + backward give the same
-// bits for 1 and 2 threads.
+// The ops on top at sizes past the micro-tiles and K blocks (the harness cases are small): batched
+// matmul with a transposed operand and linear, forward and backward. Returns every output and gradient.
+std::vector<float> run_matmul_ops(int threads) {
+  set_num_threads(threads);
+  std::vector<float> out;
+  gb::Tensor a = gb::Tensor::from_vector(rnd(4 * 3 * 37 * 29, 1), {4, 3, 37, 29}).set_requires_grad();
+  gb::Tensor b = gb::Tensor::from_vector(rnd(3 * 29 * 41, 2), {3, 29, 41}).set_requires_grad();
+  gb::Tensor x = gb::Tensor::from_vector(rnd(5 * 70 * 130, 3), {5, 70, 130}).set_requires_grad();
+  gb::Tensor w = gb::Tensor::from_vector(rnd(90 * 130, 4), {90, 130}).set_requires_grad();
+  gb::Tensor bias = gb::Tensor::from_vector(rnd(90, 5), {90}).set_requires_grad();
+  gb::Tensor y = gb::matmul(a, gb::transpose(gb::contiguous(gb::transpose(b, 1, 2)), 1, 2));  // transposed view
+  gb::Tensor z = gb::linear(x, w, bias);
+  gb::add(gb::sum(gb::square(y)), gb::sum(gb::square(z))).backward();
+  for (const gb::Tensor& t : {y, z, a.grad(), b.grad(), x.grad(), w.grad(), bias.grad()}) {
+    auto v = t.to_vector_as<float>();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+// Same bits for 1 and 2 threads.
 TEST(MatmulOps, BitwiseAcrossThreadCounts) {
   ThreadsGuard tg;
-  auto run = [](int threads) {
-    set_num_threads(threads);
-    std::vector<float> out;
-    gb::Tensor a = gb::Tensor::from_vector(rnd(4 * 3 * 37 * 29, 1), {4, 3, 37, 29}).set_requires_grad();
-    gb::Tensor b = gb::Tensor::from_vector(rnd(3 * 29 * 41, 2), {3, 29, 41}).set_requires_grad();
-    gb::Tensor x = gb::Tensor::from_vector(rnd(5 * 70 * 130, 3), {5, 70, 130}).set_requires_grad();
-    gb::Tensor w = gb::Tensor::from_vector(rnd(90 * 130, 4), {90, 130}).set_requires_grad();
-    gb::Tensor bias = gb::Tensor::from_vector(rnd(90, 5), {90}).set_requires_grad();
-    gb::Tensor y = gb::matmul(a, b);
-    gb::Tensor z = gb::linear(x, w, bias);
-    gb::add(gb::sum(gb::square(y)), gb::sum(gb::square(z))).backward();
-    for (const gb::Tensor& t : {y, z, a.grad(), b.grad(), x.grad(), w.grad(), bias.grad()}) {
-      auto v = t.to_vector_as<float>();
-      out.insert(out.end(), v.begin(), v.end());
-    }
-    return out;
-  };
-  const auto r1 = run(1), r2 = run(2);
+  const auto r1 = run_matmul_ops(1), r2 = run_matmul_ops(2);
   ASSERT_EQ(r1.size(), r2.size());
   EXPECT_EQ(0, std::memcmp(r1.data(), r2.data(), r1.size() * sizeof(float)));
+}
+
+// Optimised kernels agree with the reference kernels (relative to the largest magnitude).
+TEST(MatmulOps, OptimisedMatchesReference) {
+  ThreadsGuard tg;
+  std::vector<float> ref;
+  {
+    ReferenceKernelsGuard rg(true);
+    ref = run_matmul_ops(2);
+  }
+  const auto got = run_matmul_ops(2);
+  ASSERT_EQ(ref.size(), got.size());
+  double scale = 0, worst = 0;
+  for (float v : ref) scale = std::max(scale, (double)std::abs(v));
+  for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs((double)got[i] - (double)ref[i]));
+  EXPECT_LE(worst, 1e-5 * scale) << "worst abs difference " << worst << " (max |ref| " << scale << ")";
 }
