@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "io/nifti.h"
+#include "io/nifti_internal.h"
 
 namespace {
 
@@ -30,8 +32,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size) std::fwrite(data, 1, size, f);
   std::fclose(f);
   try {
-    gb::io::Volume v = gb::io::read_nifti(path);
-    if (v.data.numel() <= 0) std::abort();  // a volume must have voxels
+    const gb::io::Volume v = gb::io::read_nifti(path);
+    if (v.data.numel() <= 0 || !v.source) std::abort();  // a volume must have voxels and a source
+    // Property: the canonical grid is a pure permutation/flip of the file grid.
+    gb::io::ReadOptions keep;
+    keep.reorient = false;
+    const gb::io::Volume f = gb::io::read_nifti(path, keep);
+    gb::io::nifti_detail::Orientation o;
+    o.perm = v.source->perm;
+    o.flip = v.source->flip;
+    const gb::Tensor back = gb::io::nifti_detail::unreorient_data(v.data, o);
+    if (back.shape() != f.data.shape() ||
+        std::memcmp(back.raw_data(), f.data.raw_data(), (size_t)back.numel() * sizeof(float)) != 0)
+      std::abort();
   } catch (const gb::Error&) {
   }
   try {
