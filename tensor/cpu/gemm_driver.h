@@ -69,6 +69,31 @@ static inline __attribute__((always_inline)) void transpose8x8(const float* src,
   _mm256_storeu_ps(dst + 7 * lds, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
+// The same for a block of n < 8 source rows (the rest read as zero): dst gets n lanes per row,
+// written with masked stores so nothing past lane n is touched.
+static inline __attribute__((always_inline)) void transpose_nx8(const float* src, int64_t ls, int64_t n, float* dst,
+                                                               int64_t lds) {
+  __m256 r[8];
+  for (int64_t i = 0; i < 8; ++i) r[i] = i < n ? _mm256_loadu_ps(src + i * ls) : _mm256_setzero_ps();
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  _mm256_maskstore_ps(dst + 0 * lds, mask, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_maskstore_ps(dst + 1 * lds, mask, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_maskstore_ps(dst + 2 * lds, mask, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_maskstore_ps(dst + 3 * lds, mask, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_maskstore_ps(dst + 4 * lds, mask, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_maskstore_ps(dst + 5 * lds, mask, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_maskstore_ps(dst + 6 * lds, mask, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_maskstore_ps(dst + 7 * lds, mask, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels [ceil(mc/MR)][kc][MR], zero-padding rows >= mc.
 template <class Kern>
 void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
@@ -92,9 +117,13 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
         for (; k < kc; ++k)
           for (int64_t i = 0; i < 8; ++i) d[k * MR + r + i] = s[i * lda + k];
       }
-      for (; r < mr; ++r) {
+      if (r < mr) {  // the last mr - r (< 8) rows
+        const int64_t n = mr - r;
         const float* s = A + (i0 + ir + r) * lda + p0;
-        for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = s[k];
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, lda, n, d + k * MR + r, MR);
+        for (; k < kc; ++k)
+          for (int64_t i = 0; i < n; ++i) d[k * MR + r + i] = s[i * lda + k];
       }
       for (int64_t r = mr; r < MR; ++r)
         for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = 0.f;
@@ -129,9 +158,13 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_
         for (; k < kc; ++k)
           for (int64_t i = 0; i < 8; ++i) d[k * NR + c + i] = s[i * ldb + k];
       }
-      for (; c < nr; ++c) {
+      if (c < nr) {  // the last nr - c (< 8) columns
+        const int64_t n = nr - c;
         const float* s = B + (j0 + jr + c) * ldb + p0;
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = s[k];
+        int64_t k = 0;
+        for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, ldb, n, d + k * NR + c, NR);
+        for (; k < kc; ++k)
+          for (int64_t i = 0; i < n; ++i) d[k * NR + c + i] = s[i * ldb + k];
       }
       for (int64_t c = nr; c < NR; ++c)
         for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = 0.f;
