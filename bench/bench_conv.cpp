@@ -5,7 +5,7 @@
 // (ours also tiles col to at most 4M elements: block1 and block4 run as two tiles). Pointwise convs
 // skip vol2col on both sides.
 //   ./bench_conv               all shapes; ratio table at the end
-//   ./bench_conv --benchmark_filter=paired   only the paired runs
+//   ./bench_conv --benchmark_filter=paired   only the paired runs (backward/: ours, gx + gw)
 // Counters: GFLOP/s (2 * O * OH * OW * C/groups * KH * KW per image) and, on glassbox runs,
 // vs_openblas = baseline time / our time (> 1: ours faster), from the baseline's latest repetition.
 // OpenBLAS 0.3.21 (Debian 12) falls back to SSE3 kernels on unrecognised Xeons under KVM; as in
@@ -121,6 +121,24 @@ void run(benchmark::State& st, const ConvShape& sh, bool openblas) {
   }
 }
 
+// Backward (ours only, no baseline): gx and gw for one image, i.e. vol2col + gemm for gw and
+// gemm + col2vol for gx. FLOPs = 2x the forward's.
+void run_backward(benchmark::State& st, const ConvShape& sh) {
+  const gb::cpu::ConvGeom g = geom(sh);
+  auto x = random_vec((size_t)(g.C * g.in_size()), 1);
+  auto w = random_vec((size_t)(g.O * g.C * g.k_size()), 2);
+  auto gy = random_vec((size_t)(g.O * g.out_size()), 3);
+  std::vector<float> gx(x.size()), gw(w.size());
+  gb::cpu::set_num_threads(kThreads);
+  for (auto _ : st) {
+    gb::cpu::conv_backward<float>(g, x.data(), w.data(), gy.data(), gx.data(), gw.data(), nullptr);
+    benchmark::DoNotOptimize(gx.data());
+    benchmark::DoNotOptimize(gw.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["GFLOP/s"] = benchmark::Counter(2 * g.flops() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 #ifdef GB_HAVE_OPENBLAS
 // Paired: one call of ours, one of the baseline, alternating in the same loop; each side keeps its
 // best call, so both see the same machine load (the fairer figure on a shared machine).
@@ -192,6 +210,15 @@ int main(int argc, char** argv) {
           ->ReportAggregatesOnly(true);
     }
   }
+  for (const auto& sh : kShapes)
+    benchmark::RegisterBenchmark((std::string("backward/") + sh.name).c_str(),
+                                 [sh](benchmark::State& st) { run_backward(st, sh); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinWarmUpTime(0.3)
+        ->MinTime(0.7)
+        ->Repetitions(3)
+        ->ReportAggregatesOnly(true);
 #ifdef GB_HAVE_OPENBLAS
   for (const auto& sh : kShapes)
     benchmark::RegisterBenchmark((std::string("paired/") + sh.name).c_str(),
@@ -220,6 +247,11 @@ int main(int argc, char** argv) {
     if (o < 0) continue;
     std::printf("%-28s %8.3f | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f\n", sh.name, geom(sh).flops() * 1e-9, o, b,
                 b > 0 ? o / b : 0.0, po, pb, pb > 0 ? po / pb : 0.0);
+  }
+  std::printf("\nconv2d backward (gx + gw) f32, N=1, %d threads, ours only (median of 3)\n", kThreads);
+  for (const auto& sh : kShapes) {
+    const double bw = rep.get(std::string("backward/") + sh.name, "GFLOP/s");
+    if (bw >= 0) std::printf("%-28s %8.3f GFLOP %9.1f GFLOP/s\n", sh.name, 2 * geom(sh).flops() * 1e-9, bw);
   }
   benchmark::Shutdown();
   return 0;
