@@ -57,6 +57,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
     {"conv2d", "weight without grad [1,2,5,5]", {in({1, 2, 5, 5}), in_const({2, 2, 3, 3})},
      [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1})); }},
+    {"conv2d", "only bias takes a gradient [2,2,5,5]", {in_const({2, 2, 5, 5}), in_const({2, 2, 3, 3}), in({2})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 2}, {1, 1})); }},
 
     {"conv3d", "3x3x3 pad 1 [1,2,4,5,5] -> 3, bias", {in({1, 2, 4, 5, 5}), in({3, 2, 3, 3, 3}), in({3})},
      [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 1, 1}, {1, 1, 1})); }},
