@@ -362,3 +362,28 @@ TEST(Weights, CorruptNpzGiveClearErrors) {
   auto zo = gbtest::zip_bytes({{"o.npy", gbtest::npy_bytes("|O", {1}, obj, 8), false}});
   bad(zo, {"o.npy", "pickle"});
 }
+
+TEST(Weights, FilesFromOtherWriters) {
+  const std::string dir = std::string(GB_SOURCE_DIR) + "/tests/models/corpus/";
+  io::SafetensorsData s = io::read_safetensors(dir + "mixed_dtypes.safetensors");
+  ASSERT_EQ(s.tensors.size(), 3u);
+  EXPECT_EQ(s.metadata.at("k"), "v");
+  EXPECT_EQ(s.tensors[0].second.to_vector(), (std::vector<double>{1, 2}));
+  EXPECT_EQ(s.tensors[1].second.dtype(), DType::I32);
+  EXPECT_EQ(s.tensors[1].second.item(), 3);
+  EXPECT_EQ(s.tensors[2].second.shape(), (Shape{1, 2}));
+  EXPECT_EQ(s.tensors[2].second.to_vector(), (std::vector<double>{1, 2}));  // BF16 -> F32
+  for (const char* f : {"python_stored.npz", "python_deflate.npz"}) {
+    auto z = io::read_npz(dir + f);
+    ASSERT_EQ(z.size(), 2u) << f;
+    EXPECT_EQ(z[0].first, "x");
+    EXPECT_EQ(z[0].second.shape(), (Shape{2, 3}));
+    EXPECT_EQ(z[0].second.to_vector(), (std::vector<double>{0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(z[1].first, "y/z");
+    EXPECT_EQ(z[1].second.to_vector(), (std::vector<double>{1, 2}));
+  }
+  auto z64 = io::read_npz(dir + "python_zip64.npz");
+  ASSERT_EQ(z64.size(), 1u);
+  EXPECT_EQ(z64[0].second.dtype(), DType::F64);
+  EXPECT_EQ(z64[0].second.to_vector(), (std::vector<double>{1.5}));
+}
