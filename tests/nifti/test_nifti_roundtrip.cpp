@@ -431,6 +431,11 @@ TEST(NiftiWriteLike, RejectsWrongShapeAndGeneratedReference) {
   Tensor big = Tensor::full(c.data.shape(), 300.0);
   gbt::expect_error([&] { write_nifti_like(tmp / "u8.nii", c, big, {NiftiDType::U8, 1}); }, {tmp / "u8.nii", "uint8"});
   EXPECT_FALSE(gbt::file_exists(tmp / "u8.nii"));
+  // An unwritable destination is an error naming it.
+  gbt::expect_error([&] { write_nifti(tmp / "no/such/dir/x.nii.gz", c, {}); }, {tmp / "no/such/dir/x.nii.gz", "cannot create"});
+  // Writing over an existing file replaces it whole (temporary file + rename).
+  write_nifti(tmp / "a.nii", c, {NiftiDType::F32, 2});
+  EXPECT_EQ(read_nifti(tmp / "a.nii").source->version, 2);
 }
 
 TEST(NiftiWrite, GeneratedVolumeWithSpacingOnly) {
