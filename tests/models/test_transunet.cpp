@@ -246,3 +246,25 @@ TEST(TransUNet, MicroLearnsAFixedBatch) {
   std::printf("micro: loss %.4f -> %.4f after 15 SGD steps\n", first, last);
   EXPECT_LT(last, first * 0.8);
 }
+
+TEST(TransUNet, HooksGiveGradCamIngredients) {
+  // activation and gradient of decoder.conv_more, by name, during an ordinary forward / backward
+  auto m = build(named_config("micro", 32, 2, 1));
+  m->eval();
+  Tensor act, grad;
+  m->register_forward_hook("decoder.conv_more", [&](const Tensor& y) { act = y; });
+  m->register_backward_hook("decoder.conv_more", [&](const Tensor& g) { grad = g.clone(); });
+  Tensor x = Tensor::empty({1, 1, 32, 32});
+  Generator g(1);
+  g.uniform_(x, -1, 1);
+  Tensor logits = m->forward(x);
+  ASSERT_TRUE(act.defined());
+  EXPECT_EQ(act.shape(), (Shape{1, 16, 2, 2}));
+  EXPECT_EQ(act.grad_fn()->scope, "decoder.conv_more.2");  // the ReLU that ends the block
+  sum(slice(logits, 1, 1, 2)).backward();                    // T = sum of class-1 logits
+  ASSERT_TRUE(grad.defined());
+  EXPECT_EQ(grad.shape(), act.shape());
+  double n = 0;
+  for (double v : grad.to_vector()) n += v * v;
+  EXPECT_GT(n, 0.0);
+}

@@ -143,6 +143,7 @@ std::vector<gbtest::ZipMember> official_npz_members(TransUNet& m, const Tensor& 
     add(j + "LayerNorm_2/bias", P(o + "ffn_norm.bias"));
   }
   const std::string h = "transformer.embeddings.hybrid_model.";
+  if (!m.find_module("transformer.embeddings.hybrid_model")) return z;  // ViT-B_16.npz has no ResNet
   add("conv_root/kernel", hwio(P(h + "root.conv.weight")));
   add("gn_root/scale", P(h + "root.gn.weight"));
   add("gn_root/bias", P(h + "root.gn.bias"));
@@ -386,4 +387,21 @@ TEST(Weights, FilesFromOtherWriters) {
   ASSERT_EQ(z64.size(), 1u);
   EXPECT_EQ(z64[0].second.dtype(), DType::F64);
   EXPECT_EQ(z64[0].second.to_vector(), (std::vector<double>{1.5}));
+}
+
+TEST(Weights, OfficialViTOnlyNpzLoads) {
+  // ViT-B_16.npz layout: embedding/kernel is a 16x16 HWIO patch kernel, no ResNet entries
+  ModelConfig c = named_config("tiny-vit", 32, 2, 3);
+  auto ref = std::dynamic_pointer_cast<TransUNet>(make_model(c, 1));
+  auto m = std::dynamic_pointer_cast<TransUNet>(make_model(c, 2));
+  randomise(*ref, 7);
+  Tensor posemb = input({1, 5, c.vit.hidden}, 3);
+  auto bytes = gbtest::zip_bytes(official_npz_members(*ref, posemb));
+  auto parsed = io::parse_npz(bytes.data(), bytes.size(), "vit.npz");
+  load_official_npz(*m, std::map<std::string, Tensor>(parsed.begin(), parsed.end()));
+  Tensor w = m->find_tensor("transformer.embeddings.patch_embeddings.weight");
+  EXPECT_EQ(w.shape(), (Shape{c.vit.hidden, 3, 16, 16}));
+  EXPECT_EQ(w.to_vector(), ref->find_tensor("transformer.embeddings.patch_embeddings.weight").to_vector());
+  EXPECT_EQ(m->find_tensor("transformer.encoder.layer.2.attn.out.weight").to_vector(),
+            ref->find_tensor("transformer.encoder.layer.2.attn.out.weight").to_vector());
 }
