@@ -123,3 +123,19 @@ TEST(NiftiReal, ExampleCtSmallInt16Crop) {
   EXPECT_EQ(w.data.to_vector(), hu);
   EXPECT_NO_THROW(check_same_geometry(v, w));
 }
+
+TEST(NiftiReal, MultiOrganSegReadsAsLabels) {
+  const std::string p = example("example_seg_dicom.nii.gz");
+  if (p.empty()) GTEST_SKIP() << "shared data (totalseg-example) not found";
+  ReadOptions lo;
+  lo.as_labels = true;
+  const Volume v = read_nifti(p, lo);
+  EXPECT_EQ(v.data.dtype(), DType::I32);
+  const auto l = v.data.to_vector_as<int32_t>();
+  const auto [mn, mx] = std::minmax_element(l.begin(), l.end());
+  std::printf("example_seg_dicom: %s %s, labels %d..%d, spacing %g %g %g\n", nifti_datatype_name(v.source->datatype).c_str(),
+              str(v.data.shape()).c_str(), *mn, *mx, v.spacing[0], v.spacing[1], v.spacing[2]);
+  EXPECT_EQ(*mn, 0);
+  EXPECT_GT(*mx, 1);  // several organs
+  EXPECT_LT(*mx, 1000);
+}
