@@ -22,9 +22,11 @@ Tensor PreActBottleneck::forward(const Tensor& x) {
     Tensor residual = x;
     if (downsample) residual = gn_proj->forward(downsample->forward(x));
     Tensor y = relu(gn1->forward(conv1->forward(x)));
+    double other = (double)y.numel();  // relu
     y = relu(gn2->forward(conv2->forward(y)));
+    other += (double)y.numel();
     y = gn3->forward(conv3->forward(y));
-    add_flops(0, 2.0 * y.numel() + 2.0 * (double)y.numel());  // relus, residual add, final relu (approx.)
+    add_flops(0, other + 2.0 * (double)y.numel());  // + residual add and the final relu
     return relu(add(residual, y));
   });
 }

@@ -268,3 +268,25 @@ TEST(TransUNet, HooksGiveGradCamIngredients) {
   for (double v : grad.to_vector()) n += v * v;
   EXPECT_GT(n, 0.0);
 }
+
+TEST(TransUNet, GradcheckViTOnlyF64) {
+  ModelConfig c = named_config("tiny-vit", 32, 2, 3);
+  c.vit.hidden = 16;
+  c.vit.heads = 2;
+  c.vit.layers = 1;
+  c.vit.mlp_dim = 32;
+  c.vit.head_channels = 16;
+  c.vit.decoder_channels = {8, 8, 4, 4};
+  c.vit.dropout = 0;
+  auto m = build(c, 8);
+  m->to(DType::F64);
+  m->train();
+  Tensor x = Tensor::empty({2, 3, 32, 32}, DType::F64);
+  Generator g(10);
+  g.uniform_(x, -1, 1);
+  gbtest::gradcheck_params(*m, x,
+                           {"transformer.embeddings.patch_embeddings.weight", "transformer.encoder.layer.0.attn.key.weight",
+                            "transformer.encoder.layer.0.ffn.fc1.weight", "transformer.encoder.encoder_norm.weight",
+                            "decoder.blocks.3.conv2.0.weight"},
+                           3);
+}
