@@ -6,6 +6,7 @@
 
 #include "gradcheck_util.h"
 #include "models/transunet.h"
+#include "tensor/cpu/parallel.h"
 
 using namespace gb;
 using namespace gb::models;
@@ -289,4 +290,27 @@ TEST(TransUNet, GradcheckViTOnlyF64) {
                             "transformer.encoder.layer.0.ffn.fc1.weight", "transformer.encoder.encoder_norm.weight",
                             "decoder.blocks.3.conv2.0.weight"},
                            3);
+}
+
+TEST(TransUNet, BitwiseSameForAnyThreadCount) {
+  auto m = build(named_config("tiny", 64, 3, 1), 3);
+  m->train();
+  m->set_dropout_seed(5);
+  Tensor x = Tensor::empty({2, 1, 64, 64});
+  Generator g(2);
+  g.uniform_(x, -1, 1);
+  const int prev = cpu::num_threads();
+  std::vector<std::vector<double>> outs, grads;
+  for (int t : {1, 3}) {
+    cpu::set_num_threads(t);
+    m->set_dropout_seed(5);
+    m->zero_grad();
+    Tensor y = m->forward(x);
+    sum(mul(y, y)).backward();
+    outs.push_back(y.to_vector());
+    grads.push_back(m->find_tensor("transformer.embeddings.hybrid_model.root.conv.weight").grad().to_vector());
+  }
+  cpu::set_num_threads(prev);
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_EQ(grads[0], grads[1]);
 }
