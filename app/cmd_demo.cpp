@@ -89,11 +89,12 @@ int run_demo(const DemoArgs& a) {
   lo.seed = a.seed;
   lo.items = ds->items_of_cases(split.train);
   lo.drop_last = true;
+  lo.min_label = 1;  // train on the slices that show the liver, as LiTS pipelines do
   io::Loader loader(*ds, lo);
   train::TrainOptions to;
   to.steps = a.steps;
   to.sgd.lr = a.lr;
-  std::printf("training: %lld steps, batch %lld, loss 0.5 CE + 0.5 Dice, SGD lr %.3g momentum 0.9 wd 1e-4, poly decay\n",
+  std::printf("training: %lld steps, batch %lld of liver slices, loss 0.5 CE + 0.5 Dice, SGD lr %.3g momentum 0.9 wd 1e-4, poly decay\n",
               (long long)a.steps, (long long)a.batch, a.lr);
   t0 = Clock::now();
   double run_loss = 0;

@@ -245,7 +245,10 @@ static void run_backward(const Tensor& root, const Tensor& seed_in, bool retain_
 }
 
 // ---------------------------------------------------------------- Tensor's autograd members
-const std::shared_ptr<AutogradMeta>& Tensor::meta() const { return impl_->meta; }
+const std::shared_ptr<AutogradMeta>& Tensor::meta() const {
+  GB_CHECK(impl_ != nullptr, "Tensor::meta: use of an undefined tensor");
+  return impl_->meta;
+}
 const std::shared_ptr<AutogradMeta>& Tensor::ensure_meta() {
   if (!impl_->meta) impl_->meta = std::make_shared<AutogradMeta>();
   return impl_->meta;

@@ -5,6 +5,16 @@
 #include <set>
 
 namespace gb::io {
+
+// label i32 [D, H, W]: does slice k hold a voxel >= min_label?
+static bool slice_has_label(const Tensor& label, int64_t k, int32_t min_label) {
+  if (!label.defined()) return false;
+  const int64_t hw = label.size(1) * label.size(2);
+  const int32_t* p = label.contiguous().data<int32_t>() + k * hw;
+  for (int64_t i = 0; i < hw; ++i)
+    if (p[i] >= min_label) return true;
+  return false;
+}
 namespace {
 
 template <class T> void shuffle(std::vector<T>& v, Generator& g) {
@@ -218,8 +228,10 @@ void Loader::run(int64_t epoch) {
       for (int64_t g0 = 0, group = 0; g0 < (int64_t)units.size(); g0 += K, ++group) {
         std::vector<std::pair<int64_t, int64_t>> plan;  // (item, slice)
         for (int64_t u = g0; u < std::min<int64_t>(g0 + K, (int64_t)units.size()); ++u) {
-          const int64_t d = volume(units[(size_t)u])->image01.size(0);
-          for (int64_t k = 0; k < d; ++k) plan.push_back({units[(size_t)u], k});
+          auto v = volume(units[(size_t)u]);
+          const int64_t d = v->image01.size(0);
+          for (int64_t k = 0; k < d; ++k)
+            if (opt_.min_label <= 0 || slice_has_label(v->label, k, opt_.min_label)) plan.push_back({units[(size_t)u], k});
         }
         if (opt_.shuffle) {
           Generator gg(opt_.seed, kGroupStream + ((uint64_t)epoch << 24) + (uint64_t)group);

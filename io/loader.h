@@ -55,6 +55,9 @@ struct LoaderOptions {
   int64_t queue_batches = 2;  // most prepared batches waiting
   bool drop_last = false;
   std::vector<int64_t> items;  // dataset items to draw from (e.g. a split); empty = all
+  // Volume datasets: keep only slices whose label has a voxel >= this value (1: slices showing liver,
+  // the usual LiTS training selection; 0: every slice). Slice datasets ignore it.
+  int32_t min_label = 0;
 };
 
 struct Batch {

@@ -114,14 +114,32 @@ const Shape& Tensor::shape() const {
   GB_CHECK(defined(), "Tensor: use of an undefined tensor");
   return impl_->shape;
 }
-const Shape& Tensor::strides() const { return impl_->strides; }
-int64_t Tensor::offset() const { return impl_->offset; }
+// Every accessor checks for an undefined tensor: a clear error instead of a null dereference.
+#define GB_DEFINED(what) GB_CHECK(impl_ != nullptr, "Tensor::", what, ": use of an undefined tensor")
+const Shape& Tensor::strides() const {
+  GB_DEFINED("strides");
+  return impl_->strides;
+}
+int64_t Tensor::offset() const {
+  GB_DEFINED("offset");
+  return impl_->offset;
+}
 int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "Tensor::size")]; }
 int64_t Tensor::numel() const { return gb::numel(shape()); }
-DType Tensor::dtype() const { return impl_->dtype; }
-Device Tensor::device() const { return impl_->storage->device; }
-const std::shared_ptr<Storage>& Tensor::storage() const { return impl_->storage; }
+DType Tensor::dtype() const {
+  GB_DEFINED("dtype");
+  return impl_->dtype;
+}
+Device Tensor::device() const {
+  GB_DEFINED("device");
+  return impl_->storage->device;
+}
+const std::shared_ptr<Storage>& Tensor::storage() const {
+  GB_DEFINED("storage");
+  return impl_->storage;
+}
 bool Tensor::is_contiguous() const {
+  GB_DEFINED("is_contiguous");
   int64_t expect = 1;
   for (int i = (int)dim() - 1; i >= 0; --i) {
     if (impl_->shape[i] == 1) continue;
@@ -137,6 +155,7 @@ std::string Tensor::desc() const {
   return os.str();
 }
 void* Tensor::raw_data() const {
+  GB_DEFINED("raw_data");
   return static_cast<char*>(impl_->storage->data) + impl_->offset * dtype_size(impl_->dtype);
 }
 

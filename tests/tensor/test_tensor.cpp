@@ -127,3 +127,14 @@ TEST(Parallel, EveryIndexOnceAnyThreadCount) {
   }
   cpu::set_num_threads(2);
 }
+
+TEST(Tensor, UndefinedTensorGivesErrorsNotCrashes) {
+  Tensor u;
+  EXPECT_FALSE(u.defined());
+  EXPECT_EQ(u.desc(), "undefined");
+  EXPECT_THROW(u.shape(), Error);
+  EXPECT_THROW(u.dtype(), Error);
+  EXPECT_THROW(u.to_vector(), Error);
+  EXPECT_THROW(u.contiguous(), Error);
+  EXPECT_THROW(u.data<float>(), Error);
+}
