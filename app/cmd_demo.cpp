@@ -34,6 +34,8 @@ struct DemoArgs {
   int64_t cases = 8, steps = 120, size = 64, batch = 4, depth = 24;
   uint64_t seed = 1234;
   double lr = 0.01;
+  int64_t oversample = 4;
+  std::string cam_layer = "decoder.blocks.1";  // 1/4 of the input size: finer than conv_more (1/16)
 };
 
 using Clock = std::chrono::steady_clock;
@@ -50,6 +52,12 @@ int run_demo(const DemoArgs& a) {
   namespace fs = std::filesystem;
   using namespace gb;
   auto t_all = Clock::now();
+  // Check the arguments before anything is generated or trained.
+  GB_CHECK(a.size >= 16 && a.size % 16 == 0, "demo: --size ", a.size, " must be a positive multiple of 16");
+  GB_CHECK(a.cases >= 2, "demo: --cases ", a.cases, " must be at least 2 (one is held out for testing)");
+  GB_CHECK(a.steps >= 1 && a.batch >= 1 && a.depth >= 3, "demo: --steps, --batch must be >= 1 and --depth >= 3");
+  GB_CHECK(a.oversample >= 1, "demo: --oversample must be >= 1");
+  GB_CHECK(a.lr > 0, "demo: --lr must be positive");
   BackendInfo b = init_backends();
   if (b.cuda_available)
     std::printf("backend: CUDA %s (the demo's ops run on the CPU reference path in this version)\n",
@@ -90,12 +98,14 @@ int run_demo(const DemoArgs& a) {
   lo.items = ds->items_of_cases(split.train);
   lo.drop_last = true;
   lo.min_label = 1;  // train on the slices that show the liver, as LiTS pipelines do
+  lo.oversample_label = 2;
+  lo.oversample_times = a.oversample;  // tumour slices more often (see io/loader.h)
   io::Loader loader(*ds, lo);
   train::TrainOptions to;
   to.steps = a.steps;
   to.sgd.lr = a.lr;
-  std::printf("training: %lld steps, batch %lld of liver slices, loss 0.5 CE + 0.5 Dice, SGD lr %.3g momentum 0.9 wd 1e-4, poly decay\n",
-              (long long)a.steps, (long long)a.batch, a.lr);
+  std::printf("training: %lld steps, batch %lld of liver slices (tumour slices x%lld), loss 0.5 CE + 0.5 Dice, SGD lr %.3g momentum 0.9 wd 1e-4, poly decay\n",
+              (long long)a.steps, (long long)a.batch, (long long)a.oversample, a.lr);
   t0 = Clock::now();
   double run_loss = 0;
   train::fit(*model, loader, to, [&](const train::StepLog& s) {
@@ -142,7 +152,7 @@ int run_demo(const DemoArgs& a) {
     Tensor gt = io::resize_nearest(io::label_slice(best.label.data, best_k), a.size, a.size);
     Tensor region = binary(gt.view_reshape({a.size, a.size}), 2);
     model->eval();
-    xai::CamResult cam = xai::grad_cam(*model, x, "decoder.conv_more", 2, region);
+    xai::CamResult cam = xai::grad_cam(*model, x, a.cam_layer, 2, region);
     // Panels at the slice's own resolution: CT | CT + truth (filled) and prediction outlines | Grad-CAM.
     const int64_t H = best.image.data.size(1), W = best.image.data.size(2);
     Tensor ct01 = io::to_unit_range(io::volume_slice(best.image.data, best_k), io::Units::HU, pr.window)
@@ -172,8 +182,9 @@ int run_demo(const DemoArgs& a) {
     rgb.view_slice(2, 2 * W, 3 * W).copy_from(p3);
     std::string png = (fs::path(a.out) / "gradcam.png").string();
     io::write_png(png, rgb);
-    std::printf("Grad-CAM: layer decoder.conv_more, class tumour, T = sum of tumour logits over %lld truth pixels "
+    std::printf("Grad-CAM: layer %s (%lldx%lld map), class tumour, T = sum of tumour logits over %lld truth pixels "
                 "of %s slice %lld = %.3f -> %s\n  panels: CT | truth (green liver, red tumour) and prediction (blue liver, yellow tumour) outlines | Grad-CAM with truth outlines\n",
+                a.cam_layer.c_str(), (long long)cam.raw.size(0), (long long)cam.raw.size(1),
                 (long long)sum(region.to(DType::F64)).item(), best.info.id.c_str(),
                 (long long)best_k, cam.target, png.c_str());
   }
@@ -196,6 +207,8 @@ gb::app::Register reg("demo", "train and explain a small TransUNet on built-in p
                         sub.add_option("--depth", a->depth, "slices per phantom volume")->capture_default_str();
                         sub.add_option("--seed", a->seed, "seed: names the data, the weights and the run")->capture_default_str();
                         sub.add_option("--lr", a->lr, "base learning rate")->capture_default_str();
+                        sub.add_option("--cam-layer", a->cam_layer, "layer Grad-CAM explains")->capture_default_str();
+                        sub.add_option("--oversample", a->oversample, "times each tumour slice is seen per epoch")->capture_default_str();
                         return [a] { return run_demo(*a); };
                       });
 

@@ -15,6 +15,15 @@ static bool slice_has_label(const Tensor& label, int64_t k, int32_t min_label) {
     if (p[i] >= min_label) return true;
   return false;
 }
+// label i32 [D, H, W]: does slice k hold a voxel == value?
+static bool slice_has_exact_label(const Tensor& label, int64_t k, int32_t value) {
+  if (!label.defined()) return false;
+  const int64_t hw = label.size(1) * label.size(2);
+  const int32_t* p = label.contiguous().data<int32_t>() + k * hw;
+  for (int64_t i = 0; i < hw; ++i)
+    if (p[i] == value) return true;
+  return false;
+}
 namespace {
 
 template <class T> void shuffle(std::vector<T>& v, Generator& g) {
@@ -230,8 +239,12 @@ void Loader::run(int64_t epoch) {
         for (int64_t u = g0; u < std::min<int64_t>(g0 + K, (int64_t)units.size()); ++u) {
           auto v = volume(units[(size_t)u]);
           const int64_t d = v->image01.size(0);
-          for (int64_t k = 0; k < d; ++k)
-            if (opt_.min_label <= 0 || slice_has_label(v->label, k, opt_.min_label)) plan.push_back({units[(size_t)u], k});
+          for (int64_t k = 0; k < d; ++k) {
+            if (opt_.min_label > 0 && !slice_has_label(v->label, k, opt_.min_label)) continue;
+            const int64_t times =
+                opt_.oversample_times > 1 && slice_has_exact_label(v->label, k, opt_.oversample_label) ? opt_.oversample_times : 1;
+            for (int64_t t = 0; t < times; ++t) plan.push_back({units[(size_t)u], k});
+          }
         }
         if (opt_.shuffle) {
           Generator gg(opt_.seed, kGroupStream + ((uint64_t)epoch << 24) + (uint64_t)group);

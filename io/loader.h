@@ -58,6 +58,11 @@ struct LoaderOptions {
   // Volume datasets: keep only slices whose label has a voxel >= this value (1: slices showing liver,
   // the usual LiTS training selection; 0: every slice). Slice datasets ignore it.
   int32_t min_label = 0;
+  // Volume datasets: slices holding a voxel == oversample_label appear oversample_times times per
+  // epoch (1 = no oversampling). Small structures (tumours) then reach the loss more often, as
+  // foreground oversampling does in nnU-Net; it is not part of the official TransUNet recipe.
+  int32_t oversample_label = 2;
+  int64_t oversample_times = 1;
 };
 
 struct Batch {

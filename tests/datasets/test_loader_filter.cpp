@@ -55,3 +55,31 @@ TEST(LoaderFilter, MinLabelKeepsExactlyTheSlicesShowingIt) {
     EXPECT_EQ(n, expect) << "min_label " << min_label;
   }
 }
+
+TEST(LoaderFilter, OversamplingRepeatsTumourSlices) {
+  PhantomOptions o;
+  o.width = o.height = 40;
+  o.depth = 24;
+  auto ds = open_phantom(11, 2, o);
+  int64_t total = 0, tumour = count_slices(*ds, 2, &total);
+  ASSERT_GT(tumour, 0);
+  LoaderOptions lo;
+  lo.batch_size = 1;
+  lo.height = lo.width = 40;
+  lo.oversample_label = 2;
+  lo.oversample_times = 3;
+  Loader l(*ds, lo);
+  l.start_epoch(0);
+  Batch b;
+  int64_t n = 0, with_tumour = 0;
+  while (l.next(b)) {
+    ++n;
+    for (int32_t x : b.label.to_vector_as<int32_t>())
+      if (x == 2) {
+        ++with_tumour;
+        break;
+      }
+  }
+  EXPECT_EQ(n, total + 2 * tumour);
+  EXPECT_EQ(with_tumour, 3 * tumour);
+}
