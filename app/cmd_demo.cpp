@@ -31,9 +31,9 @@ namespace {
 
 struct DemoArgs {
   std::string out = "glassbox-demo";
-  int64_t cases = 8, steps = 120, size = 64, batch = 4, depth = 24;
+  int64_t cases = 12, steps = 1000, size = 64, batch = 4, depth = 24;
   uint64_t seed = 1234;
-  double lr = 0.01;
+  double lr = 0.02;
   int64_t oversample = 4;
   std::string cam_layer = "decoder.blocks.1";  // 1/4 of the input size: finer than conv_more (1/16)
 };
