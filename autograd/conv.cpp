@@ -13,15 +13,6 @@
 namespace gb {
 namespace {
 
-template <size_t S>
-std::string arr(const std::array<int64_t, S>& a) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < S; ++i) os << (i ? "," : "") << a[i];
-  os << ']';
-  return os.str();
-}
-
 // Validates the arguments of an S-spatial-dim convolution and builds its geometry.
 template <size_t S>
 cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
@@ -58,7 +49,7 @@ cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const 
   for (size_t i = 0; i < S; ++i) {
     const int d = 3 - (int)S + (int)i;  // conv2d fills H, W; D stays 1
     GB_CHECK(stride[i] >= 1 && dilation[i] >= 1 && padding[i] >= 0, op, ": need stride >= 1, dilation >= 1, ",
-             "padding >= 0; got stride ", arr(stride), " padding ", arr(padding), " dilation ", arr(dilation));
+             "padding >= 0; got stride ", str(stride), " padding ", str(padding), " dilation ", str(dilation));
     g.in[d] = x.size(2 + i);
     g.k[d] = w.size(2 + i);
     g.stride[d] = stride[i];
@@ -67,7 +58,7 @@ cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const 
     const int64_t span = dilation[i] * (g.k[d] - 1) + 1;
     GB_CHECK(g.k[d] >= 1 && span <= g.in[d] + 2 * padding[i], op, ": kernel ", w.size(2 + i), " (dilation ",
              dilation[i], ", span ", span, ") is larger than the padded input ", g.in[d] + 2 * padding[i],
-             " along spatial dim ", i, shapes, " padding ", arr(padding));
+             " along spatial dim ", i, shapes, " padding ", str(padding));
     g.out[d] = cpu::conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
   }
   return g;

@@ -14,23 +14,14 @@ namespace gb {
 namespace {
 
 template <size_t S>
-std::string arr(const std::array<int64_t, S>& a) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < S; ++i) os << (i ? "," : "") << a[i];
-  os << ']';
-  return os.str();
-}
-
-template <size_t S>
 Tensor max_pool_nd(const char* op, const Tensor& x, const std::array<int64_t, S>& kernel,
                    const std::array<int64_t, S>& stride, const std::array<int64_t, S>& padding) {
   GB_CHECK(x.defined(), op, ": input must be defined");
   check_float(x, op);
   check_cpu(x, op);
   const int64_t nd = (int64_t)S + 2;
-  const std::string desc = std::string(" (input ") + str(x.shape()) + ", kernel " + arr(kernel) + ", stride " +
-                           arr(stride) + ", padding " + arr(padding) + ")";
+  const std::string desc = std::string(" (input ") + str(x.shape()) + ", kernel " + str(kernel) + ", stride " +
+                           str(stride) + ", padding " + str(padding) + ")";
   GB_CHECK(x.dim() == nd, op, ": input must have ", nd, " dims ", S == 2 ? "[N,C,H,W]" : "[N,C,D,H,W]", ", got ",
            str(x.shape()));
   trace::Span sp(op, {x});

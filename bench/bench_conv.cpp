@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "tensor/cpu/conv.h"
+#include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
 
 #ifdef GB_HAVE_OPENBLAS
@@ -188,12 +189,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef GB_HAVE_OPENBLAS
-  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx512f")) {
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);  // only returns on failure: then run with the detected core
-  }
-#endif
+  gb::bench::force_openblas_core(argv);
   for (const auto& sh : kShapes) {
     // Baseline first so the glassbox run of the same shape can report the ratio.
     for (int ob = 1; ob >= 0; --ob) {

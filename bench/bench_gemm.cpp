@@ -25,6 +25,7 @@
 
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/gemm_kernels.h"
+#include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
 
 #ifdef GB_HAVE_OPENBLAS
@@ -143,12 +144,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef GB_HAVE_OPENBLAS
-  if (!std::getenv("OPENBLAS_CORETYPE") && gb::cpu::cpu_has_avx512()) {
-    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    execv("/proc/self/exe", argv);  // only returns on failure: then run with the detected core
-  }
-#endif
+  gb::bench::force_openblas_core(argv);
   if (const char* p = std::getenv("GLASSBOX_GEMM_PATH")) {
     if (!std::strcmp(p, "avx2")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX2);
     if (!std::strcmp(p, "avx512")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX512);

@@ -28,9 +28,9 @@ int64_t parse_name(const std::string& name, const std::string& prefix) {
   return std::stoll(num);
 }
 
-class LitsDataset final : public Dataset {
+class LitsDataset final : public detail::VolumePairDataset {
  public:
-  LitsDataset(const std::string& folder, bool require_labels) : folder_(folder) {
+  LitsDataset(const std::string& folder, bool require_labels) : VolumePairDataset("lits", folder) {
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) fail(folder, ": LiTS folder not found");
     std::map<int64_t, fs::path> vols, segs;
@@ -61,19 +61,6 @@ class LitsDataset final : public Dataset {
       items_.push_back(it);
     }
   }
-  std::string name() const override { return "lits:" + folder_; }
-  bool is_volume() const override { return true; }
-  Units units() const override { return Units::HU; }
-  int64_t size() const override { return (int64_t)items_.size(); }
-  const ItemInfo& item(int64_t i) const override {
-    GB_CHECK(i >= 0 && i < size(), name(), ": item ", i, " out of range [0, ", size(), ")");
-    return items_[(size_t)i];
-  }
-  Sample load(int64_t i) const override { return detail::load_volume_pair(item(i)); }
-
- private:
-  std::string folder_;
-  std::vector<ItemInfo> items_;
 };
 
 }  // namespace

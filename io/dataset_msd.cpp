@@ -22,9 +22,9 @@ std::string strip_nii(std::string n) {
   return n;
 }
 
-class MsdDataset final : public Dataset {
+class MsdDataset final : public detail::VolumePairDataset {
  public:
-  explicit MsdDataset(const std::string& folder) : folder_(folder) {
+  explicit MsdDataset(const std::string& folder) : VolumePairDataset("msd", folder) {
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) fail(folder, ": MSD folder not found");
     const std::string jpath = (fs::path(folder) / "dataset.json").string();
@@ -59,19 +59,6 @@ class MsdDataset final : public Dataset {
     }
     if (items_.empty()) fail(jpath, ": the training list is empty");
   }
-  std::string name() const override { return "msd:" + folder_; }
-  bool is_volume() const override { return true; }
-  Units units() const override { return Units::HU; }
-  int64_t size() const override { return (int64_t)items_.size(); }
-  const ItemInfo& item(int64_t i) const override {
-    GB_CHECK(i >= 0 && i < size(), name(), ": item ", i, " out of range [0, ", size(), ")");
-    return items_[(size_t)i];
-  }
-  Sample load(int64_t i) const override { return detail::load_volume_pair(item(i)); }
-
- private:
-  std::string folder_;
-  std::vector<ItemInfo> items_;
 };
 
 }  // namespace

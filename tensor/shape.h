@@ -1,6 +1,7 @@
 // Shapes and strides. Up to kMaxDims dimensions (5 covers NCDHW for 3-D U-Net; 8 leaves room for
 // intermediate reshapes such as patch extraction).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@ using Shape = std::vector<int64_t>;
 
 int64_t numel(const Shape& s);
 std::string str(const Shape& s);  // "[2,3,7,7]"
+template <size_t S> std::string str(const std::array<int64_t, S>& a) { return str(Shape(a.begin(), a.end())); }
 Shape contiguous_strides(const Shape& s);
 // Normalise a possibly negative dimension index; `op` names the caller in the error.
 int64_t wrap_dim(int64_t d, int64_t ndim, const char* op);
