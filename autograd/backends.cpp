@@ -13,7 +13,7 @@ BackendInfo init_backends() {
   b.cuda_available = cuda::init(&b.why_not);
   if (b.cuda_available) b.cuda_device = cuda::device_description();
 #else
-  b.why_not = "this build has no CUDA backend (nvcc was not found at configure time)";
+  b.why_not = "this build has no CUDA backend (configured without it: no nvcc, or GLASSBOX_CUDA=OFF)";
 #endif
   return b;
 }
