@@ -4,7 +4,7 @@
 //      with TransUNet's loss, optimiser and schedule
 //   3. segments the held-out cases, scores Dice per class, writes each prediction as NIfTI in the
 //      input's exact geometry                                            -> <out>/pred/
-//   4. explains the tumour segmentation of one slice with Grad-CAM       -> <out>/gradcam.png
+//   4. explains the largest predicted tumour of one slice with Grad-CAM  -> <out>/gradcam.png
 //   5. saves the checkpoint                                              -> <out>/model.safetensors
 #include <chrono>
 #include <cstdio>
@@ -31,7 +31,7 @@ namespace {
 
 struct DemoArgs {
   std::string out = "glassbox-demo";
-  int64_t cases = 12, steps = 1000, size = 64, batch = 4, depth = 24;
+  int64_t cases = 12, steps = 1000, size = 128, batch = 4, depth = 24;
   uint64_t seed = 1234;
   double lr = 0.02;
   int64_t oversample = 4;
@@ -136,21 +136,24 @@ int run_demo(const DemoArgs& a) {
     io::write_nifti_like(out, s.image, pred, wo);
     std::printf("  %-10s liver %.3f  tumour %.3f%s  -> %s\n", s.info.id.c_str(), liver.dice, tumour.dice,
                 tumour.both_empty ? " (no tumour in truth or prediction)" : "", out.c_str());
-    // The slice with the most ground-truth tumour, for the explanation.
+    // The explanation explains what the model marks: the slice with the largest predicted tumour
+    // (or, when nothing is predicted anywhere, the largest true tumour).
     const int64_t D = s.label.data.size(0), HW = s.label.data.size(1) * s.label.data.size(2);
-    auto lab = s.label.data.to_vector_as<int32_t>();
+    auto lab = s.label.data.to_vector_as<int32_t>(), pv = pred.to_vector_as<int32_t>();
     for (int64_t k = 0; k < D; ++k) {
-      int64_t n = 0;
-      for (int64_t i = 0; i < HW; ++i) n += lab[k * HW + i] == 2;
-      if (n > best_tumour) best_tumour = (double)n, best = s, best_pred = pred, best_k = k;
+      int64_t np = 0, nt = 0;
+      for (int64_t i = 0; i < HW; ++i) np += pv[k * HW + i] == 2, nt += lab[k * HW + i] == 2;
+      const double score = np > 0 ? 1e9 + (double)np : (double)nt;  // any predicted tumour outranks truth only
+      if (score > best_tumour) best_tumour = score, best = s, best_pred = pred, best_k = k;
     }
   }
 
-  // 4. Grad-CAM of the tumour logits over the ground-truth tumour region of that slice
+  // 4. Grad-CAM of the tumour logits over the predicted tumour of that slice (else the true tumour)
   if (best_tumour > 0) {
+    const bool on_prediction = best_tumour >= 1e9;
     Tensor x = train::model_input_slice(best.image, best_k, pr);  // [1, 1, S, S]
-    Tensor gt = io::resize_nearest(io::label_slice(best.label.data, best_k), a.size, a.size);
-    Tensor region = binary(gt.view_reshape({a.size, a.size}), 2);
+    Tensor src = io::label_slice(on_prediction ? best_pred : best.label.data, best_k);
+    Tensor region = binary(io::resize_nearest(src, a.size, a.size).view_reshape({a.size, a.size}), 2);
     model->eval();
     xai::CamResult cam = xai::grad_cam(*model, x, a.cam_layer, 2, region);
     // Panels at the slice's own resolution: CT | CT + truth (filled) and prediction outlines | Grad-CAM.
@@ -182,10 +185,11 @@ int run_demo(const DemoArgs& a) {
     rgb.view_slice(2, 2 * W, 3 * W).copy_from(p3);
     std::string png = (fs::path(a.out) / "gradcam.png").string();
     io::write_png(png, rgb);
-    std::printf("Grad-CAM: layer %s (%lldx%lld map), class tumour, T = sum of tumour logits over %lld truth pixels "
+    std::printf("Grad-CAM: layer %s (%lldx%lld map), class tumour, T = sum of tumour logits over the %lld %s tumour pixels "
                 "of %s slice %lld = %.3f -> %s\n  panels: CT | truth (green liver, red tumour) and prediction (blue liver, yellow tumour) outlines | Grad-CAM with truth outlines\n",
                 a.cam_layer.c_str(), (long long)cam.raw.size(0), (long long)cam.raw.size(1),
-                (long long)sum(region.to(DType::F64)).item(), best.info.id.c_str(),
+                (long long)sum(region.to(DType::F64)).item(), on_prediction ? "predicted" : "true (none predicted)",
+                best.info.id.c_str(),
                 (long long)best_k, cam.target, png.c_str());
   }
 
