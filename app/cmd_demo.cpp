@@ -178,7 +178,11 @@ int run_demo(const DemoArgs& a) {
       p2 = Tensor::from_vector(iv, {3, H, W}).to(DType::U8);
     }
     Tensor p3 = io::overlay_heatmap(ct01, cam_full, io::Colormap::Jet, 0.45f);
-    io::draw_label_contours(p3, truth);
+    // Outline the region T was summed over: the predicted tumour (yellow) or the true one (red).
+    if (on_prediction)
+      io::draw_label_contours(p3, binary(pred_slice, 2), {io::Rgb{0, 0, 0}, io::Rgb{255, 230, 0}});
+    else
+      io::draw_label_contours(p3, binary(truth, 2), {io::Rgb{0, 0, 0}, io::Rgb{255, 40, 40}});
     Tensor rgb = Tensor::empty({3, H, 3 * W}, DType::U8);
     rgb.view_slice(2, 0, W).copy_from(p1);
     rgb.view_slice(2, W, 2 * W).copy_from(p2);
@@ -186,7 +190,7 @@ int run_demo(const DemoArgs& a) {
     std::string png = (fs::path(a.out) / "gradcam.png").string();
     io::write_png(png, rgb);
     std::printf("Grad-CAM: layer %s (%lldx%lld map), class tumour, T = sum of tumour logits over the %lld %s tumour pixels "
-                "of %s slice %lld = %.3f -> %s\n  panels: CT | truth (green liver, red tumour) and prediction (blue liver, yellow tumour) outlines | Grad-CAM with truth outlines\n",
+                "of %s slice %lld = %.3f -> %s\n  panels: CT | truth (green liver, red tumour) and prediction (blue liver, yellow tumour) outlines | Grad-CAM with the explained region outlined\n",
                 a.cam_layer.c_str(), (long long)cam.raw.size(0), (long long)cam.raw.size(1),
                 (long long)sum(region.to(DType::F64)).item(), on_prediction ? "predicted" : "true (none predicted)",
                 best.info.id.c_str(),
