@@ -28,10 +28,6 @@
 #include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
 
-#ifdef GB_HAVE_OPENBLAS
-#include <cblas.h>
-extern "C" char* openblas_get_corename(void);
-#endif
 
 namespace {
 

@@ -7,6 +7,11 @@
 
 #include <unistd.h>
 
+#ifdef GB_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" char* openblas_get_corename(void);  // not declared by Debian's cblas.h
+#endif
+
 namespace gb::bench {
 
 inline void force_openblas_core(char** argv) {
