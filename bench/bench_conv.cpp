@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "tensor/cpu/conv.h"
+#include "bench/bench_common.h"
+#include "bench/bench_common.h"
 #include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
 
@@ -193,34 +195,17 @@ int main(int argc, char** argv) {
       if (ob) continue;
 #endif
       std::string name = std::string(ob ? "openblas/" : "glassbox/") + sh.name;
-      benchmark::RegisterBenchmark(name.c_str(), [sh, ob](benchmark::State& st) { run(st, sh, ob != 0); })
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->MinWarmUpTime(0.3)
-          ->MinTime(0.7)
-          ->Repetitions(3)
-          ->ReportAggregatesOnly(true);
+      gb::bench::timed(
+          benchmark::RegisterBenchmark(name.c_str(), [sh, ob](benchmark::State& st) { run(st, sh, ob != 0); }), 0.3, 0.7);
     }
   }
   for (const auto& sh : kShapes)
-    benchmark::RegisterBenchmark((std::string("backward/") + sh.name).c_str(),
-                                 [sh](benchmark::State& st) { run_backward(st, sh); })
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinWarmUpTime(0.3)
-        ->MinTime(0.7)
-        ->Repetitions(3)
-        ->ReportAggregatesOnly(true);
+    gb::bench::timed(benchmark::RegisterBenchmark((std::string("backward/") + sh.name).c_str(),
+                                 [sh](benchmark::State& st) { run_backward(st, sh); }), 0.3, 0.7);
 #ifdef GB_HAVE_OPENBLAS
   for (const auto& sh : kShapes)
-    benchmark::RegisterBenchmark((std::string("paired/") + sh.name).c_str(),
-                                 [sh](benchmark::State& st) { run_paired(st, sh); })
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinWarmUpTime(0.3)
-        ->MinTime(1.5)
-        ->Repetitions(3)
-        ->ReportAggregatesOnly(true);
+    gb::bench::timed(benchmark::RegisterBenchmark((std::string("paired/") + sh.name).c_str(),
+                                 [sh](benchmark::State& st) { run_paired(st, sh); }), 0.3, 1.5);
 #endif
   benchmark::Initialize(&argc, argv);
   RatioReporter rep;

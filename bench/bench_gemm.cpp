@@ -25,6 +25,8 @@
 
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/gemm_kernels.h"
+#include "bench/bench_common.h"
+#include "bench/bench_common.h"
 #include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
 
@@ -151,26 +153,15 @@ int main(int argc, char** argv) {
       if (ob) continue;
 #endif
       std::string name = std::string(ob ? "openblas/" : "glassbox/") + sh.name;
-      benchmark::RegisterBenchmark(name.c_str(), [sh, ob](benchmark::State& st) { run(st, sh, ob != 0); })
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->MinWarmUpTime(0.5)
-          ->MinTime(1.0)
-          ->Repetitions(3)
-          ->ReportAggregatesOnly(true);
+      gb::bench::timed(
+          benchmark::RegisterBenchmark(name.c_str(), [sh, ob](benchmark::State& st) { run(st, sh, ob != 0); }), 0.5, 1.0);
     }
   }
 #ifdef GB_HAVE_OPENBLAS
   for (const auto& sh : kShapes) {
-    benchmark::RegisterBenchmark((std::string("paired/") + sh.name).c_str(),
-                                 [sh](benchmark::State& st) { run_paired(st, sh); })
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinWarmUpTime(0.5)
-        ->MinTime(1.0)
-        ->Repetitions(3)
-        ->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); })
-        ->ReportAggregatesOnly(true);
+    gb::bench::timed(benchmark::RegisterBenchmark((std::string("paired/") + sh.name).c_str(),
+                                 [sh](benchmark::State& st) { run_paired(st, sh); }), 0.5, 1.0)
+        ->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
   }
 #endif
   benchmark::Initialize(&argc, argv);

@@ -94,6 +94,32 @@ static inline __attribute__((always_inline)) void transpose_nx8(const float* src
   _mm256_maskstore_ps(dst + 7 * lds, mask, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
+// Packs `count` (<= width) streams of kc contiguous floats (stream i starts at src + i * ld) into a
+// panel d [kc][width]: d[k * width + i] = src[i * ld + k], 8 x 8 register transposes where they fit,
+// streams count..width-1 zero. Shared by pack_a (A stored [M, K]) and pack_b (B stored [N, K]).
+// static: this header is compiled once per ISA file, and each copy must keep its own instructions.
+static inline void pack_streams_transposed(const float* src, int64_t ld, int64_t count, int64_t kc, float* d,
+                                           int64_t width) {
+  int64_t r = 0;
+  for (; r + 8 <= count; r += 8) {
+    const float* s = src + r * ld;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) transpose8x8(s + k, ld, d + k * width + r, width);
+    for (; k < kc; ++k)
+      for (int64_t i = 0; i < 8; ++i) d[k * width + r + i] = s[i * ld + k];
+  }
+  if (r < count) {  // the last count - r (< 8) streams
+    const int64_t n = count - r;
+    const float* s = src + r * ld;
+    int64_t k = 0;
+    for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, ld, n, d + k * width + r, width);
+    for (; k < kc; ++k)
+      for (int64_t i = 0; i < n; ++i) d[k * width + r + i] = s[i * ld + k];
+  }
+  for (int64_t c = count; c < width; ++c)
+    for (int64_t k = 0; k < kc; ++k) d[k * width + c] = 0.f;
+}
+
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels [ceil(mc/MR)][kc][MR], zero-padding rows >= mc.
 template <class Kern>
 void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
@@ -109,24 +135,7 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
         for (int64_t r = mr; r < MR; ++r) dk[r] = 0.f;
       }
     } else {  // A stored [M, K]: MR row streams, 8 x 8 register transposes where they fit
-      int64_t r = 0;
-      for (; r + 8 <= mr; r += 8) {
-        const float* s = A + (i0 + ir + r) * lda + p0;
-        int64_t k = 0;
-        for (; k + 8 <= kc; k += 8) transpose8x8(s + k, lda, d + k * MR + r, MR);
-        for (; k < kc; ++k)
-          for (int64_t i = 0; i < 8; ++i) d[k * MR + r + i] = s[i * lda + k];
-      }
-      if (r < mr) {  // the last mr - r (< 8) rows
-        const int64_t n = mr - r;
-        const float* s = A + (i0 + ir + r) * lda + p0;
-        int64_t k = 0;
-        for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, lda, n, d + k * MR + r, MR);
-        for (; k < kc; ++k)
-          for (int64_t i = 0; i < n; ++i) d[k * MR + r + i] = s[i * lda + k];
-      }
-      for (int64_t r = mr; r < MR; ++r)
-        for (int64_t k = 0; k < kc; ++k) d[k * MR + r] = 0.f;
+      pack_streams_transposed(A + (i0 + ir) * lda + p0, lda, mr, kc, d, MR);
     }
   }
 }
@@ -150,24 +159,7 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_
         }
       }
     } else {  // B stored [N, K]: NR column streams, transposed 8 x 8 at a time in registers
-      int64_t c = 0;
-      for (; c + 8 <= nr; c += 8) {
-        const float* s = B + (j0 + jr + c) * ldb + p0;
-        int64_t k = 0;
-        for (; k + 8 <= kc; k += 8) transpose8x8(s + k, ldb, d + k * NR + c, NR);
-        for (; k < kc; ++k)
-          for (int64_t i = 0; i < 8; ++i) d[k * NR + c + i] = s[i * ldb + k];
-      }
-      if (c < nr) {  // the last nr - c (< 8) columns
-        const int64_t n = nr - c;
-        const float* s = B + (j0 + jr + c) * ldb + p0;
-        int64_t k = 0;
-        for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, ldb, n, d + k * NR + c, NR);
-        for (; k < kc; ++k)
-          for (int64_t i = 0; i < n; ++i) d[k * NR + c + i] = s[i * ldb + k];
-      }
-      for (int64_t c = nr; c < NR; ++c)
-        for (int64_t k = 0; k < kc; ++k) d[k * NR + c] = 0.f;
+      pack_streams_transposed(B + (j0 + jr) * ldb + p0, ldb, nr, kc, d, NR);
     }
   }
 }
