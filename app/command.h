@@ -20,6 +20,8 @@ struct Command {
   Setup setup;
 };
 std::vector<Command>& commands();
+// The whole command line as typed (for run.json and reports).
+std::string& command_line();
 
 struct Register {
   Register(std::string name, std::string help, Setup setup) {

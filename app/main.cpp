@@ -12,9 +12,14 @@ std::vector<Command>& commands() {
   static std::vector<Command> c;
   return c;
 }
+std::string& command_line() {
+  static std::string s;
+  return s;
+}
 }  // namespace gb::app
 
 int main(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) gb::app::command_line() += (i ? " " : "") + std::string(argv[i]);
   CLI::App app{"glassbox: TransUNet liver and tumour segmentation with explanations, from scratch"};
   app.require_subcommand(1);
   std::map<CLI::App*, gb::app::Action> actions;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <set>
 
 namespace gb::io {
@@ -34,10 +35,10 @@ template <class T> void shuffle(std::vector<T>& v, Generator& g) {
 
 Loader::Loader(const Dataset& ds, const LoaderOptions& opt) : ds_(ds), opt_(opt) {
   GB_CHECK(opt.batch_size >= 1, "loader: batch_size must be >= 1, got ", opt.batch_size);
-  GB_CHECK(opt.height >= 1 && opt.width >= 1, "loader: output size must be positive, got ", opt.height, "x",
-           opt.width);
-  GB_CHECK(opt.channels == 1 || opt.channels == 3, "loader: channels must be 1 or 3, got ", opt.channels);
-  GB_CHECK(!opt.context_2p5d || opt.channels == 3, "loader: 2.5-D input gives 3 channels; set channels = 3");
+  opt.pre.validate("loader");
+  GB_CHECK(opt.pre.depth == 0, "loader: this loader makes 2-D slices; 3-D models use io/patch_loader.h");
+  GB_CHECK(ds.units() == opt.pre.units, "loader: ", ds.name(), " holds ", units_name(ds.units()),
+           " data but the preprocessing expects ", units_name(opt.pre.units));
   GB_CHECK(opt.cache_volumes >= 1, "loader: cache_volumes must be >= 1, got ", opt.cache_volumes);
   GB_CHECK(opt.queue_batches >= 1, "loader: queue_batches must be >= 1, got ", opt.queue_batches);
   if (opt.items.empty())
@@ -50,7 +51,7 @@ Loader::Loader(const Dataset& ds, const LoaderOptions& opt) : ds_(ds), opt_(opt)
     GB_CHECK(!ds.item(u).label_path.empty() || ds.item(u).image_path.empty(), ds.item(u).image_path,
              ": loader needs labelled items, this one has no label");
   }
-  if (!ds.is_volume() && opt.context_2p5d) {
+  if (!ds.is_volume() && opt.pre.context_2p5d) {
     // Neighbours among ALL items of the dataset (not only the chosen ones): same case, adjacent slice.
     std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> by_case;  // case -> (slice, item)
     for (int64_t i = 0; i < ds.size(); ++i) by_case[ds.item(i).case_id].push_back({ds.item(i).slice, i});
@@ -74,15 +75,16 @@ void Loader::stop() {
   if (worker_.joinable()) worker_.join();
 }
 
-void Loader::start_epoch(int64_t epoch) {
+void Loader::start_epoch(int64_t epoch, int64_t skip_batches) {
   GB_CHECK(epoch >= 0, "loader: epoch must be >= 0, got ", epoch);
+  GB_CHECK(skip_batches >= 0, "loader: skip_batches must be >= 0, got ", skip_batches);
   stop();
   std::lock_guard<std::mutex> l(mu_);
   queue_.clear();
   done_ = stop_ = false;
   error_ = nullptr;
   stats_.samples = 0;
-  worker_ = std::thread([this, epoch] { run(epoch); });
+  worker_ = std::thread([this, epoch, skip_batches] { run(epoch, skip_batches); });
 }
 
 bool Loader::next(Batch& out) {
@@ -101,6 +103,14 @@ bool Loader::next(Batch& out) {
     std::rethrow_exception(e);
   }
   return false;
+}
+
+int64_t Loader::count_epoch_samples() {
+  start_epoch(0, std::numeric_limits<int64_t>::max() / (opt_.batch_size + 1));
+  Batch b;
+  while (next(b)) {
+  }
+  return stats().samples;
 }
 
 LoaderStats Loader::stats() const {
@@ -142,7 +152,7 @@ std::shared_ptr<const Loader::Cached> Loader::volume(int64_t item) {
   Sample s = ds_.load(item);
   GB_CHECK(s.label.data.defined(), s.info.image_path, ": loader needs a label volume");
   auto c = std::make_shared<Cached>();
-  c->image01 = to_unit_range(s.image.data, s.units, opt_.window);
+  c->image01 = pre_intensities(s.image.data, opt_.pre);
   c->label = s.label.data.contiguous();
   lru_.push_front({item, c});
   std::lock_guard<std::mutex> l(mu_);
@@ -154,19 +164,19 @@ std::shared_ptr<const Loader::Cached> Loader::volume(int64_t item) {
 
 Tensor Loader::slice_image(int64_t item) {
   Sample s = ds_.load(item);
-  return match_channels(to_unit_range(s.image.data, s.units, opt_.window), 1);
+  return match_channels(pre_intensities(s.image.data, opt_.pre), 1);
 }
 
 void Loader::make_sample(int64_t item, int64_t slice, int64_t n, int64_t epoch, Tensor& img, Tensor& lab) {
   if (ds_.is_volume()) {
     auto v = volume(item);
-    img = volume_slice(v->image01, slice, opt_.context_2p5d ? 1 : 0);
+    img = pre_slice(v->image01, slice, opt_.pre);
     lab = label_slice(v->label, slice);
   } else {
     Sample s = ds_.load(item);
     lab = s.label.data;
-    Tensor centre = to_unit_range(s.image.data, s.units, opt_.window);
-    if (opt_.context_2p5d) {
+    Tensor centre = pre_intensities(s.image.data, opt_.pre);
+    if (opt_.pre.context_2p5d) {
       // Grey neighbours as channels: (previous, this, next) exported slice of the same volume.
       auto nb = neighbours_.at(item);
       Tensor prev = nb.first == item ? match_channels(centre, 1) : slice_image(nb.first);
@@ -183,26 +193,28 @@ void Loader::make_sample(int64_t item, int64_t slice, int64_t n, int64_t epoch, 
     } else {
       img = centre;
     }
+    img = pre_channels(img, opt_.pre);
   }
-  img = match_channels(img.to(DType::F32), opt_.channels);
   if (opt_.augment) {
     Generator g(opt_.seed, kAugmentStream + ((uint64_t)epoch << 32) + (uint64_t)n);
     augment(img, lab, g, opt_.aug);
   }
-  img = resize_bilinear(img, opt_.height, opt_.width);
-  lab = resize_nearest(lab.contiguous(), opt_.height, opt_.width);
+  img = pre_resize_image(img, opt_.pre);
+  lab = pre_resize_label(lab, opt_.pre);
 }
 
-void Loader::run(int64_t epoch) {
+void Loader::run(int64_t epoch, int64_t skip_batches) {
   try {
     std::vector<int64_t> units = units_;
     Generator ge(opt_.seed, kLoaderStream + (uint64_t)epoch);
     if (opt_.shuffle) shuffle(units, ge);
-    const int64_t B = opt_.batch_size, C = opt_.channels, H = opt_.height, W = opt_.width;
+    const int64_t B = opt_.batch_size, C = opt_.pre.channels, H = opt_.pre.height, W = opt_.pre.width;
+    const int64_t skip_samples = skip_batches * B;
     Batch cur;
     int64_t in_batch = 0, n = 0, batch_index = 0;
     auto flush = [&](bool last) {
       if (in_batch == 0) return;
+      if (!cur.image.defined()) return;  // the tail of a fully skipped epoch
       if (last && in_batch < B) {
         if (opt_.drop_last) return;
         cur.image = cur.image.view_slice(0, 0, in_batch).contiguous();
@@ -214,6 +226,15 @@ void Loader::run(int64_t epoch) {
       in_batch = 0;
     };
     auto add = [&](int64_t item, int64_t slice) {
+      if (n < skip_samples) {  // a resumed epoch: this batch was consumed before the stop
+        ++n;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          stats_.samples = n;
+        }
+        if (++in_batch == B) in_batch = 0, ++batch_index;
+        return;
+      }
       if (in_batch == 0) {
         cur.image = Tensor::empty({B, C, H, W}, DType::F32);
         cur.label = Tensor::empty({B, H, W}, DType::I32);

@@ -12,10 +12,11 @@
 // A worker thread (std::thread) prepares batches into a queue of at most opt.queue_batches; next()
 // takes them in order.
 //
-// Per sample: the slice (2.5-D: slices k-1, k, k+1 as channels, edges replicated; for slice folders
-// the neighbouring exported slices of the same volume) is windowed to [0, 1] (io/preprocess.h),
-// brought to opt.channels, augmented at its native size (io/augment.h, when opt.augment), then
-// resized to opt.height x opt.width (bilinear image, nearest label).
+// Per sample: opt.pre (io/preprocess_spec.h), the description inference applies too, through the same
+// functions: intensities to [0, 1], the slice (2.5-D: slices k-1, k, k+1 as channels, edges
+// replicated; for slice folders the neighbouring exported slices of the same volume), channels,
+// augmentation at the native size (io/augment.h, when opt.augment), then the model input size
+// (bilinear image, nearest label). The dataset's units must equal opt.pre.units.
 // Batch: image f32 [B, C, H, W], label i32 [B, H, W]; the last batch may be smaller (unless drop_last).
 // The Dataset must outlive the Loader.
 #pragma once
@@ -33,7 +34,7 @@
 
 #include "io/augment.h"
 #include "io/dataset.h"
-#include "io/preprocess.h"
+#include "io/preprocess_spec.h"
 
 namespace gb::io {
 
@@ -43,13 +44,10 @@ constexpr uint64_t kAugmentStream = 0x30ADE40000000000ull;
 
 struct LoaderOptions {
   int64_t batch_size = 24;
-  int64_t height = 224, width = 224;
-  int channels = 1;          // 1 grey or 3; 2.5-D needs 3
-  bool context_2p5d = false;
+  Preprocess pre;            // units, window, channels, 2.5-D, input size (saved in checkpoints)
   bool shuffle = true;
   bool augment = false;
   AugmentOptions aug;
-  Window window;             // for HU sources
   uint64_t seed = 1234;
   int64_t cache_volumes = 2;  // K: most volumes held at once
   int64_t queue_batches = 2;  // most prepared batches waiting
@@ -87,11 +85,16 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // Starts (or restarts) epoch e on the worker thread.
-  void start_epoch(int64_t epoch);
+  // Starts (or restarts) epoch e on the worker thread. skip_batches: the first batches of the epoch
+  // are passed over without being prepared (a resumed run continues where it stopped; what follows
+  // is identical because sample n's augmentation depends on (seed, epoch, n) only).
+  void start_epoch(int64_t epoch, int64_t skip_batches = 0);
   // Next batch of the current epoch; false at its end. Errors from the worker are rethrown here.
   bool next(Batch& out);
   LoaderStats stats() const;
+  // Samples one epoch yields (after min_label and oversampling): plans epoch 0 without preparing a
+  // sample (volumes are read once each) and returns the count. Call before start_epoch.
+  int64_t count_epoch_samples();
   // Samples per epoch when known: slice datasets always; volume datasets once every volume has been
   // loaded at least once (after the first epoch); else -1.
   int64_t samples_per_epoch() const;
@@ -102,7 +105,7 @@ class Loader {
     Tensor label;    // i32 [D, H, W]
   };
   void stop();
-  void run(int64_t epoch);
+  void run(int64_t epoch, int64_t skip_batches);
   std::shared_ptr<const Cached> volume(int64_t item);
   void make_sample(int64_t item, int64_t slice, int64_t n, int64_t epoch, Tensor& img, Tensor& lab);
   Tensor slice_image(int64_t item);  // slice datasets: f32 [C, H, W] in [0, 1]

@@ -56,7 +56,9 @@ void write_file_atomically(const std::string& path, const std::string& what,
     std::remove(tmp.c_str());
     throw;
   }
-  const bool bad = std::ferror(f) != 0;
+  // fsync before the rename: after a crash or power cut the file under `path` is the old one or the
+  // whole new one, never a torn write.
+  const bool bad = std::ferror(f) != 0 || std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0;
   const bool close_failed = std::fclose(f) != 0;
   if (bad || close_failed) {
     std::remove(tmp.c_str());

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config zlib1g-dev libnifti2-dev libstb-dev libgtest-dev libgmock-dev
-      libbenchmark-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfmt-dev)
+      libbenchmark-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfmt-dev
+      ccache libgdcm-dev libplplot-dev plplot-driver-cairo)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,5 +21,8 @@ fi
 
 BUILD_DIR=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+launcher=()
+# ccache, when installed, makes rebuilds (and the sanitizer build after the normal one) cheaper.
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@" >/dev/null
 cmake --build "$BUILD_DIR" -j "$jobs"

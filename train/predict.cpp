@@ -4,38 +4,85 @@
 #include "autograd/ops.h"
 
 namespace gb::train {
+namespace {
 
-Tensor model_input_slice(const io::Volume& image, int64_t k, const PredictOptions& opt) {
-  Tensor s = io::volume_slice(image.data, k, opt.context_2p5d ? 1 : 0);  // [C0, H, W] HU
-  s = io::to_unit_range(s, io::Units::HU, opt.window);
-  s = io::match_channels(s, opt.channels);
-  s = io::resize_bilinear(s, opt.height, opt.width);
-  return s.view_reshape({1, s.size(0), opt.height, opt.width});
+// logits [b, classes, h, w] -> labels / probabilities of sample i at the source size H x W.
+void put_back(const Tensor& logits, const Tensor& lab, int64_t i, int64_t H, int64_t W, Tensor& labels_out,
+              Tensor* probs_out) {
+  const int64_t h = lab.size(1), w = lab.size(2);
+  Tensor one = lab.view_slice(0, i, i + 1).view_reshape({h, w}).contiguous();
+  labels_out.copy_from(io::resize_nearest(one, H, W).view_reshape({H, W}));
+  if (probs_out) {
+    Tensor p = softmax(logits.view_slice(0, i, i + 1), 1);  // [1, C, h, w]
+    const int64_t C = p.size(1);
+    probs_out->copy_from(io::resize_bilinear(p.view_reshape({C, h, w}).contiguous(), H, W));
+  }
 }
 
-Tensor predict_volume(models::SegmentationModel& model, const io::Volume& image, const PredictOptions& opt) {
+}  // namespace
+
+VolumePrediction predict_volume_full(models::SegmentationModel& model, const io::Volume& image,
+                                     const PredictOptions& opt) {
   const Tensor& vol = image.data;
-  GB_CHECK(vol.dim() == 3, "predict_volume: ", image.path.empty() ? "image" : image.path, " must be [D,H,W], got ",
-           vol.desc());
+  const std::string name = image.path.empty() ? "image" : image.path;
+  GB_CHECK(vol.defined() && vol.dim() == 3, "predict_volume: ", name, " must be [D,H,W], got ",
+           vol.defined() ? vol.desc() : "undefined");
+  GB_CHECK(opt.batch >= 1, "predict_volume: batch must be >= 1");
+  opt.pre.validate(name);
   const int64_t D = vol.size(0), H = vol.size(1), W = vol.size(2);
-  Tensor out = Tensor::empty({D, H, W}, DType::I32);
+  VolumePrediction r;
+  r.labels = Tensor::empty({D, H, W}, DType::I32);
   NoGradGuard ng;
   const bool was_training = model.is_training();
   model.eval();
+  // Stage 1 on the whole volume, then per slice: the Loader's order exactly.
+  Tensor unit = io::pre_intensities(vol, opt.pre);
   for (int64_t k0 = 0; k0 < D; k0 += opt.batch) {
     const int64_t k1 = std::min(D, k0 + opt.batch);
     std::vector<Tensor> xs;
-    for (int64_t k = k0; k < k1; ++k) xs.push_back(model_input_slice(image, k, opt));
-    Tensor logits = model.forward(concat(xs, 0));   // [b, classes, h, w]
-    Tensor lab = argmax(logits, 1);                  // i32 [b, h, w]
     for (int64_t k = k0; k < k1; ++k) {
-      Tensor one = lab.view_slice(0, k - k0, k - k0 + 1).view_reshape({1, opt.height, opt.width});
-      Tensor back = io::resize_nearest(one.contiguous(), H, W).view_reshape({H, W});
-      out.view_slice(0, k, k + 1).view_reshape({H, W}).copy_from(back);
+      Tensor s = io::pre_resize_image(io::pre_slice(unit, k, opt.pre), opt.pre);
+      xs.push_back(s.view_reshape({1, s.size(0), opt.pre.height, opt.pre.width}));
     }
+    Tensor logits = model.forward(concat(xs, 0));  // [b, classes, h, w]
+    Tensor lab = argmax(logits, 1);                 // i32 [b, h, w]
+    const int64_t C = logits.size(1);
+    if (opt.probabilities && !r.probabilities.defined()) r.probabilities = Tensor::empty({C, D, H, W}, DType::F32);
+    for (int64_t k = k0; k < k1; ++k) {
+      Tensor lo = r.labels.view_slice(0, k, k + 1).view_reshape({H, W});
+      Tensor po;
+      if (opt.probabilities) po = r.probabilities.view_slice(1, k, k + 1).view_reshape({C, H, W});
+      put_back(logits, lab, k - k0, H, W, lo, opt.probabilities ? &po : nullptr);
+    }
+    if (opt.progress) opt.progress(k1, D);
   }
   model.train(was_training);
-  return out;
+  return r;
+}
+
+Tensor predict_volume(models::SegmentationModel& model, const io::Volume& image, const PredictOptions& opt) {
+  PredictOptions o = opt;
+  o.probabilities = false;
+  return predict_volume_full(model, image, o).labels;
+}
+
+VolumePrediction predict_image(models::SegmentationModel& model, const Tensor& raw_image, const PredictOptions& opt) {
+  GB_CHECK(raw_image.defined() && raw_image.dim() == 3, "predict_image: expected [C,H,W], got ",
+           raw_image.defined() ? raw_image.desc() : "undefined");
+  opt.pre.validate("predict_image");
+  const int64_t H = raw_image.size(1), W = raw_image.size(2);
+  NoGradGuard ng;
+  const bool was_training = model.is_training();
+  model.eval();
+  Tensor logits = model.forward(io::model_input_image(raw_image, opt.pre));
+  Tensor lab = argmax(logits, 1);
+  VolumePrediction r;
+  r.labels = Tensor::empty({H, W}, DType::I32);
+  Tensor po;
+  if (opt.probabilities) r.probabilities = po = Tensor::empty({logits.size(1), H, W}, DType::F32);
+  put_back(logits, lab, 0, H, W, r.labels, opt.probabilities ? &po : nullptr);
+  model.train(was_training);
+  return r;
 }
 
 }  // namespace gb::train

@@ -1,25 +1,34 @@
-// Inference over a whole volume: slice by slice, preprocessed exactly as the Loader does for training
-// (window to [0, 1], channels, bilinear resize to the model's input), then the argmax label resized
-// back (nearest) to the slice's own size.
+// Inference over a whole volume with a 2-D model: slice by slice, preprocessed by the same functions
+// the Loader uses for training (io/preprocess_spec.h), then the argmax label (and, when asked, the
+// softmax probabilities) resized back to the slice's own size (labels nearest, probabilities bilinear).
 #pragma once
-#include "io/preprocess.h"
+#include <functional>
+
+#include "io/preprocess_spec.h"
 #include "io/volume.h"
 #include "models/model.h"
 
 namespace gb::train {
 
 struct PredictOptions {
-  int64_t height = 224, width = 224;  // model input size
-  int channels = 1;
-  bool context_2p5d = false;
-  io::Window window;
-  int64_t batch = 8;
+  io::Preprocess pre;     // how the model is fed (from its checkpoint)
+  int64_t batch = 8;      // slices per forward pass
+  bool probabilities = false;  // also return softmax maps
+  std::function<void(int64_t done, int64_t total)> progress;  // after each batch of slices
 };
 
-// image: f32 HU [D, H, W] -> i32 labels [D, H, W]. Runs in eval mode without recording a graph.
+struct VolumePrediction {
+  Tensor labels;         // i32 [D, H, W]
+  Tensor probabilities;  // f32 [classes, D, H, W] when asked, else undefined
+};
+
+// image: f32 HU [D, H, W] -> labels i32 [D, H, W]. Runs in eval mode without recording a graph.
+VolumePrediction predict_volume_full(models::SegmentationModel& model, const io::Volume& image,
+                                     const PredictOptions& opt);
 Tensor predict_volume(models::SegmentationModel& model, const io::Volume& image, const PredictOptions& opt);
 
-// One preprocessed slice as the model sees it: [1, C, height, width].
-Tensor model_input_slice(const io::Volume& image, int64_t k, const PredictOptions& opt);
+// One raw 2-D image [C0, H, W] (8-bit pixels or HU, per opt.pre.units) -> labels i32 [H, W]
+// (and probabilities f32 [classes, H, W]).
+VolumePrediction predict_image(models::SegmentationModel& model, const Tensor& raw_image, const PredictOptions& opt);
 
 }  // namespace gb::train

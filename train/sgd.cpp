@@ -37,6 +37,23 @@ void Sgd::step() {
   }
 }
 
+nn::NamedTensors Sgd::state() const {
+  nn::NamedTensors s;
+  for (size_t i = 0; i < bufs_.size(); ++i)
+    if (bufs_[i].defined()) s.push_back({"momentum." + std::to_string(i), bufs_[i]});
+  return s;
+}
+
+void Sgd::load_state(const nn::TensorMap& state, const std::string& source) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto it = state.find("momentum." + std::to_string(i));
+    if (it == state.end()) continue;  // not stepped yet when saved
+    GB_CHECK(it->second.shape() == params_[i].shape(), source, ": momentum buffer ", i, " has shape ",
+             it->second.desc(), ", parameter is ", params_[i].desc());
+    bufs_[i] = it->second.to(params_[i].dtype()).contiguous().clone();
+  }
+}
+
 void Sgd::zero_grad() {
   for (auto& p : params_) p.zero_grad();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tensor/tensor.h"
+#include "train/optimizer.h"
 
 namespace gb::train {
 
@@ -15,14 +16,16 @@ struct SgdOptions {
   double lr = 0.01, momentum = 0.9, weight_decay = 1e-4;
 };
 
-class Sgd {
+class Sgd : public Optimizer {
  public:
   Sgd(std::vector<Tensor> params, SgdOptions opt);
   // Applies one update to every parameter that has a gradient. Runs without recording a graph.
-  void step();
-  void zero_grad();
-  void set_lr(double lr) { opt_.lr = lr; }
-  double lr() const { return opt_.lr; }
+  void step() override;
+  void zero_grad() override;
+  void set_lr(double lr) override { opt_.lr = lr; }
+  double lr() const override { return opt_.lr; }
+  nn::NamedTensors state() const override;  // "momentum.<i>" for each stepped parameter
+  void load_state(const nn::TensorMap& state, const std::string& source) override;
   const std::vector<Tensor>& momentum_buffers() const { return bufs_; }  // undefined until first step
 
  private:

@@ -53,7 +53,7 @@ TEST(Loader, VolumesDeterministicBoundedAndComplete) {
   auto ds = open_phantom(5, 5, small());
   LoaderOptions o;
   o.batch_size = 4;
-  o.height = o.width = 24;
+  o.pre.height = o.pre.width = 24;
   o.augment = true;
   o.cache_volumes = 2;
   o.queue_batches = 2;
@@ -97,9 +97,9 @@ TEST(Loader, TwoAndAHalfDAndNoShuffle) {
   auto ds = open_phantom(6, 2, small());
   LoaderOptions o;
   o.batch_size = 6;
-  o.height = o.width = 40;
-  o.channels = 3;
-  o.context_2p5d = true;
+  o.pre.height = o.pre.width = 40;
+  o.pre.channels = 3;
+  o.pre.context_2p5d = true;
   o.shuffle = false;
   o.cache_volumes = 1;
   Loader l(*ds, o);
@@ -119,7 +119,7 @@ TEST(Loader, TwoAndAHalfDAndNoShuffle) {
   EXPECT_EQ(std::memcmp(img + 2 * hw, ref + hw, 4 * hw), 0);        // sample 0, k+1 = slice 1
   EXPECT_EQ(std::memcmp(img + (3 * 3 + 0) * hw, ref + 2 * hw, 4 * hw), 0);  // sample 3, k-1 = slice 2
   EXPECT_EQ(l.stats().max_cached, 1);
-  EXPECT_THROW(Loader(*ds, [] { LoaderOptions x; x.context_2p5d = true; x.channels = 1; return x; }()), Error);
+  EXPECT_THROW(Loader(*ds, [] { LoaderOptions x; x.pre.context_2p5d = true; x.pre.channels = 1; return x; }()), Error);
 }
 
 TEST(Loader, SliceFolderBatches) {
@@ -137,8 +137,9 @@ TEST(Loader, SliceFolderBatches) {
     }
   auto ds = open_slice_folder(d.str());
   LoaderOptions o;
+  o.pre.units = Units::Pixel8;
   o.batch_size = 3;
-  o.height = o.width = 32;
+  o.pre.height = o.pre.width = 32;
   o.augment = true;
   o.seed = 3;
   o.drop_last = true;
@@ -161,8 +162,8 @@ TEST(Loader, SliceFolderBatches) {
   EXPECT_EQ(n, 5);
   // 2.5-D over exported slices works too.
   LoaderOptions o3 = o;
-  o3.channels = 3;
-  o3.context_2p5d = true;
+  o3.pre.channels = 3;
+  o3.pre.context_2p5d = true;
   Loader e(*ds, o3);
   EXPECT_EQ(epoch(e, 0)[0].image.shape(), (Shape{3, 3, 32, 32}));
 }
@@ -175,6 +176,7 @@ TEST(Loader, ErrorsReachTheCaller) {
   write_png(d.str("masks/a_slice_0_mask.png"), gbtest::grey_image(4, 4, [](int64_t, int64_t) { return 5; }));
   auto ds = open_slice_folder(d.str());
   LoaderOptions o;
+  o.pre.units = Units::Pixel8;
   o.batch_size = 1;
   Loader l(*ds, o);
   l.start_epoch(0);

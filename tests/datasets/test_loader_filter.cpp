@@ -39,7 +39,7 @@ TEST(LoaderFilter, MinLabelKeepsExactlyTheSlicesShowingIt) {
     }
     LoaderOptions lo;
     lo.batch_size = 1;
-    lo.height = lo.width = 40;
+    lo.pre.height = lo.pre.width = 40;
     lo.min_label = min_label;
     Loader l(*ds, lo);
     l.start_epoch(0);
@@ -65,7 +65,7 @@ TEST(LoaderFilter, OversamplingRepeatsTumourSlices) {
   ASSERT_GT(tumour, 0);
   LoaderOptions lo;
   lo.batch_size = 1;
-  lo.height = lo.width = 40;
+  lo.pre.height = lo.pre.width = 40;
   lo.oversample_label = 2;
   lo.oversample_times = 3;
   Loader l(*ds, lo);

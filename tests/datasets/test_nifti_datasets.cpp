@@ -163,9 +163,9 @@ TEST(NiftiDatasets, LoaderStreamsFromDisk) {
   auto ds = open_lits(d.str());
   LoaderOptions o;
   o.batch_size = 5;
-  o.height = o.width = 32;
-  o.channels = 3;
-  o.context_2p5d = true;
+  o.pre.height = o.pre.width = 32;
+  o.pre.channels = 3;
+  o.pre.context_2p5d = true;
   o.augment = true;
   o.cache_volumes = 1;
   Loader a(*ds, o);

@@ -61,6 +61,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return soft_dice_loss(a[0], a[1], Tensor(), 1.0); }},
     {"soft_dice_loss", "non-contiguous [2,4,3,5]", {in_nc({2, 4, 3, 5}), in_labels({2, 3, 5}, 4)},
      [](const V& a) { return soft_dice_loss(a[0], a[1]); }},
+    {"soft_dice_loss", "volume [2,3,3,4,5]", {in_range({2, 3, 3, 4, 5}, -3, 3), in_labels({2, 3, 4, 5}, 3)},
+     [](const V& a) { return soft_dice_loss(a[0], a[1]); }},
     // ---- two consumers of the same logits: a backward that assigns instead of adding loses one
     {"softmax", "two consumers (+= contract)", {in({3, 7})},
      [](const V& a) { return add(softmax(a[0], 0), log_softmax(a[0], 0)); }},

@@ -6,13 +6,14 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "models/checkpoint.h"
+#include "train/checkpoint.h"
 #include "models/pretrained.h"
 #include "models/transunet.h"
 #include "weights_util.h"
 
 using namespace gb;
 using namespace gb::models;
+using namespace gb::train;
 
 namespace {
 

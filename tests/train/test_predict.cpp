@@ -15,14 +15,14 @@ TEST(Predict, VolumeEqualsPerSliceArgmax) {
   Generator g(5);
   g.uniform_(v.data, -300, 300);
   train::PredictOptions po;
-  po.height = po.width = 32;
+  po.pre.height = po.pre.width = 32;
   po.batch = 2;  // exercises a partial last batch
   Tensor pred = train::predict_volume(*m, v, po);
   ASSERT_EQ(pred.shape(), (Shape{3, 40, 24}));
   m->eval();
   NoGradGuard ng;
   for (int64_t k = 0; k < 3; ++k) {
-    Tensor lab = argmax(m->forward(train::model_input_slice(v, k, po)), 1);  // [1, 32, 32]
+    Tensor lab = argmax(m->forward(io::model_input_slice(v.data, k, po.pre)), 1);  // [1, 32, 32]
     Tensor back = io::resize_nearest(lab.view_reshape({32, 32}).contiguous(), 40, 24);
     EXPECT_EQ(pred.view_slice(0, k, k + 1).contiguous().to_vector(), back.to_vector()) << "slice " << k;
   }

@@ -1,5 +1,5 @@
 // Colour maps for saliency maps and overlays on CT slices. All outputs are U8 RGB [3, H, W] so they
-// go straight to write_png().
+// go straight to io::write_png().
 //
 //   Jet:     the classic blue -> cyan -> yellow -> red ramp (piecewise linear).
 //   Inferno: a perceptually ordered black -> purple -> orange -> pale-yellow ramp, linearly
@@ -13,7 +13,7 @@
 
 #include "tensor/tensor.h"
 
-namespace gb::io {
+namespace gb::draw {
 
 enum class Colormap { Grey, Jet, Inferno };
 using Rgb = std::array<uint8_t, 3>;
@@ -37,4 +37,4 @@ Rgb label_colour(int label);
 // a different label (or lies on the image border). colours[L] overrides label_colour(L) when given.
 void draw_label_contours(Tensor& rgb, const Tensor& labels, const std::vector<Rgb>& colours = {});
 
-}  // namespace gb::io
+}  // namespace gb::draw

@@ -1,9 +1,9 @@
-#include "io/colormap.h"
+#include "draw/colormap.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace gb::io {
+namespace gb::draw {
 namespace {
 
 // 9 anchors of matplotlib's inferno at t = 0, 1/8, ..., 1.
@@ -115,4 +115,4 @@ void draw_label_contours(Tensor& rgb, const Tensor& labels, const std::vector<Rg
     }
 }
 
-}  // namespace gb::io
+}  // namespace gb::draw
