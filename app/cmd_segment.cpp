@@ -21,6 +21,9 @@ int run_segment(const SegmentArgs& a) {
   train::Checkpoint ck = train::load_checkpoint(a.model);
   std::printf("model: %s (%s), input %s%s\n", a.model.c_str(), ck.model->config().name.c_str(), ck.pre.describe().c_str(),
               ck.preprocess_stored ? "" : " (older checkpoint without a stored preprocessing: defaults assumed)");
+  // Units of every input against the model's, before anything is written.
+  for (const auto& j : jobs)
+    io::check_units(ck.pre, j.kind == pipeline::InputKind::Image ? io::Units::Pixel8 : io::Units::HU, j.input);
   train::Progress prog;
   int64_t i = 0;
   for (const auto& j : jobs) {
