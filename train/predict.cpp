@@ -35,13 +35,16 @@ VolumePrediction predict_volume_full(models::SegmentationModel& model, const io:
   NoGradGuard ng;
   const bool was_training = model.is_training();
   model.eval();
-  // Stage 1 on the whole volume, then per slice: the Loader's order exactly.
-  Tensor unit = io::pre_intensities(vol, opt.pre);
+  // Stage 1 (elementwise) on the slices of this batch and their 2.5-D neighbours only, so a
+  // 512 x 512 x 900 volume is never copied whole; then stages 2-4 per slice, as the Loader does.
+  const int64_t ctx = opt.pre.context_2p5d ? 1 : 0;
   for (int64_t k0 = 0; k0 < D; k0 += opt.batch) {
     const int64_t k1 = std::min(D, k0 + opt.batch);
+    const int64_t u0 = std::max<int64_t>(0, k0 - ctx), u1 = std::min(D, k1 + ctx);
+    Tensor unit = io::pre_intensities(vol.view_slice(0, u0, u1), opt.pre);  // [u1 - u0, H, W]
     std::vector<Tensor> xs;
     for (int64_t k = k0; k < k1; ++k) {
-      Tensor s = io::pre_resize_image(io::pre_slice(unit, k, opt.pre), opt.pre);
+      Tensor s = io::pre_resize_image(io::pre_slice(unit, k - u0, opt.pre), opt.pre);
       xs.push_back(s.view_reshape({1, s.size(0), opt.pre.height, opt.pre.width}));
     }
     Tensor logits = model.forward(concat(xs, 0));  // [b, classes, h, w]

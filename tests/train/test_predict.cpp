@@ -9,22 +9,26 @@ using namespace gb;
 
 // predict_volume = argmax of the model on each preprocessed slice, resized back to the slice size.
 TEST(Predict, VolumeEqualsPerSliceArgmax) {
-  auto m = models::make_model(models::named_config("micro", 32, 3, 1), 3);
-  io::Volume v;
-  v.data = Tensor::empty({3, 40, 24});
-  Generator g(5);
-  g.uniform_(v.data, -300, 300);
-  train::PredictOptions po;
-  po.pre.height = po.pre.width = 32;
-  po.batch = 2;  // exercises a partial last batch
-  Tensor pred = train::predict_volume(*m, v, po);
-  ASSERT_EQ(pred.shape(), (Shape{3, 40, 24}));
-  m->eval();
-  NoGradGuard ng;
-  for (int64_t k = 0; k < 3; ++k) {
-    Tensor lab = argmax(m->forward(io::model_input_slice(v.data, k, po.pre)), 1);  // [1, 32, 32]
-    Tensor back = io::resize_nearest(lab.view_reshape({32, 32}).contiguous(), 40, 24);
-    EXPECT_EQ(pred.view_slice(0, k, k + 1).contiguous().to_vector(), back.to_vector()) << "slice " << k;
+  for (bool ctx : {false, true}) {  // 2.5-D: batches need their neighbouring slices
+    auto m = models::make_model(models::named_config("micro", 32, 3, ctx ? 3 : 1), 3);
+    io::Volume v;
+    v.data = Tensor::empty({5, 40, 24});
+    Generator g(5);
+    g.uniform_(v.data, -300, 300);
+    train::PredictOptions po;
+    po.pre.height = po.pre.width = 32;
+    po.pre.channels = ctx ? 3 : 1;
+    po.pre.context_2p5d = ctx;
+    po.batch = 2;  // exercises batch edges and a partial last batch
+    Tensor pred = train::predict_volume(*m, v, po);
+    ASSERT_EQ(pred.shape(), (Shape{5, 40, 24}));
+    m->eval();
+    NoGradGuard ng;
+    for (int64_t k = 0; k < 5; ++k) {
+      Tensor lab = argmax(m->forward(io::model_input_slice(v.data, k, po.pre)), 1);  // [1, 32, 32]
+      Tensor back = io::resize_nearest(lab.view_reshape({32, 32}).contiguous(), 40, 24);
+      EXPECT_EQ(pred.view_slice(0, k, k + 1).contiguous().to_vector(), back.to_vector()) << "slice " << k << " ctx " << ctx;
+    }
   }
 }
 
