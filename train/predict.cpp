@@ -6,7 +6,8 @@
 namespace gb::train {
 namespace {
 
-// logits [b, classes, h, w] -> labels / probabilities of sample i at the source size H x W.
+// logits [b, classes, h, w] -> sample i's labels [H, W] into labels_out, and its softmax resized to
+// H x W into probs_out ([C, 1, H, W] or [C, H, W]: any view with C * H * W elements in that order).
 void put_back(const Tensor& logits, const Tensor& lab, int64_t i, int64_t H, int64_t W, Tensor& labels_out,
               Tensor* probs_out) {
   const int64_t h = lab.size(1), w = lab.size(2);
@@ -15,7 +16,8 @@ void put_back(const Tensor& logits, const Tensor& lab, int64_t i, int64_t H, int
   if (probs_out) {
     Tensor p = softmax(logits.view_slice(0, i, i + 1), 1);  // [1, C, h, w]
     const int64_t C = p.size(1);
-    probs_out->copy_from(io::resize_bilinear(p.view_reshape({C, h, w}).contiguous(), H, W));
+    Tensor big = io::resize_bilinear(p.view_reshape({C, h, w}).contiguous(), H, W);  // contiguous [C, H, W]
+    probs_out->copy_from(big.view_reshape(probs_out->shape()));
   }
 }
 
@@ -54,7 +56,9 @@ VolumePrediction predict_volume_full(models::SegmentationModel& model, const io:
     for (int64_t k = k0; k < k1; ++k) {
       Tensor lo = r.labels.view_slice(0, k, k + 1).view_reshape({H, W});
       Tensor po;
-      if (opt.probabilities) po = r.probabilities.view_slice(1, k, k + 1).view_reshape({C, H, W});
+      // [C, 1, H, W] view into the [C, D, H, W] result: a strided view, written in place (a reshape
+      // of it would be a copy).
+      if (opt.probabilities) po = r.probabilities.view_slice(1, k, k + 1);
       put_back(logits, lab, k - k0, H, W, lo, opt.probabilities ? &po : nullptr);
     }
     if (opt.progress) opt.progress(k1, D);

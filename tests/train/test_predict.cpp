@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "autograd/ops.h"
 #include "models/config.h"
 #include "train/loop.h"
@@ -20,12 +22,22 @@ TEST(Predict, VolumeEqualsPerSliceArgmax) {
     po.pre.channels = ctx ? 3 : 1;
     po.pre.context_2p5d = ctx;
     po.batch = 2;  // exercises batch edges and a partial last batch
-    Tensor pred = train::predict_volume(*m, v, po);
+    po.probabilities = true;
+    train::VolumePrediction full = train::predict_volume_full(*m, v, po);
+    Tensor pred = full.labels;
     ASSERT_EQ(pred.shape(), (Shape{5, 40, 24}));
+    ASSERT_EQ(full.probabilities.shape(), (Shape{3, 5, 40, 24}));
     m->eval();
     NoGradGuard ng;
     for (int64_t k = 0; k < 5; ++k) {
-      Tensor lab = argmax(m->forward(io::model_input_slice(v.data, k, po.pre)), 1);  // [1, 32, 32]
+      Tensor logits = m->forward(io::model_input_slice(v.data, k, po.pre));  // [1, 3, 32, 32]
+      // Probabilities are continuous, so a wrong input (e.g. a missing 2.5-D neighbour) shows here.
+      Tensor p = io::resize_bilinear(softmax(logits, 1).view_reshape({3, 32, 32}).contiguous(), 40, 24);
+      auto want = p.to_vector(), got = full.probabilities.view_slice(1, k, k + 1).contiguous().to_vector();
+      double worst = 0;
+      for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(want[i] - got[i]));
+      EXPECT_LT(worst, 1e-5) << "slice " << k << " ctx " << ctx;
+      Tensor lab = argmax(logits, 1);  // [1, 32, 32]
       Tensor back = io::resize_nearest(lab.view_reshape({32, 32}).contiguous(), 40, 24);
       EXPECT_EQ(pred.view_slice(0, k, k + 1).contiguous().to_vector(), back.to_vector()) << "slice " << k << " ctx " << ctx;
     }
