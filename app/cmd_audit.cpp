@@ -147,7 +147,7 @@ int run_audit(const Opts& o) {
 
 gb::app::Register reg("audit", "per-layer parameters, output shapes and FLOPs; --trace lists every op of one pass",
                       [](CLI::App& sub) {
-                        auto* o = new Opts();
+                        auto o = std::make_shared<Opts>();  // owned by the action below (freed at exit)
                         sub.add_option("--model", o->model, "model config (r50-vit-b16, vit-b16, tiny, tiny-vit, micro, "
                                                             "unet2d, unet2d-tiny, unet3d, unet3d-tiny)");
                         sub.add_option("--size", o->size, "input size (every spatial dim); 0 = the config's");

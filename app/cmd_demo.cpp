@@ -149,7 +149,7 @@ int run_demo(const DemoArgs& a) {
 
 gb::app::Register reg("demo", "train and explain a small TransUNet on built-in phantom CT, end to end",
                       [](CLI::App& sub) {
-                        auto* a = new DemoArgs;
+                        auto a = std::make_shared<DemoArgs>();  // owned by the action below (freed at exit)
                         sub.add_option("--out", a->out, "output folder")->capture_default_str();
                         sub.add_option("--cases", a->cases, "phantom volumes to generate")->capture_default_str();
                         sub.add_option("--steps", a->steps, "training steps")->capture_default_str();

@@ -32,7 +32,7 @@ int run_phantom(const PhantomArgs& a) {
 }
 
 gb::app::Register reg("phantom", "write a seeded phantom CT dataset (LiTS layout, NIfTI)", [](CLI::App& sub) {
-  auto* a = new PhantomArgs;
+  auto a = std::make_shared<PhantomArgs>();  // owned by the action below (freed at exit)
   sub.add_option("--out", a->out, "output folder")->required();
   sub.add_option("--cases", a->cases, "number of volumes")->capture_default_str();
   sub.add_option("--seed", a->seed, "seed: the same seed gives the same volumes, bit for bit")->capture_default_str();

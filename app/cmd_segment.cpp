@@ -49,7 +49,7 @@ int run_segment(const SegmentArgs& a) {
 }
 
 gb::app::Register reg("segment", "segment NIfTI, DICOM or PNG/JPG input with a trained checkpoint", [](CLI::App& sub) {
-  auto* a = new SegmentArgs;
+  auto a = std::make_shared<SegmentArgs>();  // owned by the action below (freed at exit)
   sub.add_option("--model", a->model, "checkpoint (.safetensors from glassbox train)")->required();
   sub.add_option("--in", a->in, "NIfTI file, folder of NIfTI, DICOM series folder, PNG/JPG or folder of slices")->required();
   sub.add_option("--out", a->out, "output folder (or a .nii.gz / .png file for one input)")->required();

@@ -57,7 +57,7 @@ int run_train(TrainArgs& a) {
 
 gb::app::Register reg("train", "train a segmentation model on LiTS, MSD, a slice folder or phantom data",
                       [](CLI::App& sub) {
-  auto* a = new TrainArgs;
+  auto a = std::make_shared<TrainArgs>();  // owned by the action below (freed at exit)
   auto& o = a->o;
   o.steps = 0;
   sub.add_option("--model", o.model, "model config: r50-vit-b16, vit-b16, tiny, tiny-vit, micro, unet2d, unet2d-tiny, unet3d, unet3d-tiny")->capture_default_str();
