@@ -163,3 +163,26 @@ TEST(Run, BadInputIsOneClearError) {
   EXPECT_NE(error_of([&] { train::resume_run(d + "/nothing"); }).find("no such run folder"), std::string::npos);
   fs::remove_all(d);
 }
+
+TEST(Run, InitFromSafetensorsReportsWhatWasLoaded) {
+  const std::string d = gbrun::scratch("init");
+  std::filesystem::create_directories(d);
+  // Weights of the same architecture, seeded differently: all of them load.
+  auto m = models::make_model(models::named_config("micro", 32, 3, 1), 42);
+  train::save_checkpoint(d + "/w.safetensors", *m);
+  auto o = gbrun::micro_run(d + "/run", 2);
+  o.init = d + "/w.safetensors";
+  std::string said;
+  train::RunEvents ev;
+  ev.message = [&](const std::string& s) { said += s + "\n"; };
+  train::start_run(o, ev);
+  const std::string want = "loaded " + std::to_string(m->state_dict().size()) + " tensors, skipped 0 missing";
+  EXPECT_NE(said.find(want), std::string::npos) << said;
+  // Another model's weights: nothing matches, one clear error.
+  auto u = models::make_model(models::named_config("unet2d-tiny", 32, 3, 1), 1);
+  train::save_checkpoint(d + "/u.safetensors", *u);
+  o.init = d + "/u.safetensors";
+  o.out = d + "/run2";
+  EXPECT_NE(error_of([&] { train::start_run(o); }).find("u.safetensors: no weight matched"), std::string::npos);
+  fs::remove_all(d);
+}
