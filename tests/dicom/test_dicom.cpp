@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "io/dicom.h"
+#include "pipeline/segment.h"
 #include "io/nifti.h"
 
 using namespace gb;
@@ -266,6 +267,11 @@ TEST(DicomBad, TwoSeriesInOneFolder) {
                     0),
             0u)
       << e;
+  // `glassbox segment --in` on that folder: refused at planning, before anything is written.
+  const std::string out = tmp.path + "/seg";
+  const std::string p = error_of([&] { gb::pipeline::plan_segmentation(tmp.path, out, {}); });
+  EXPECT_NE(p.find(tmp.path + ": holds 2 DICOM series"), std::string::npos) << p;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(DicomBad, RewrittenSeriesStillReads) {  // the writer path used above keeps files readable
