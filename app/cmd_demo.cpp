@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "app/command.h"
 #include "autograd/backends.h"
@@ -107,24 +106,16 @@ int run_demo(const DemoArgs& a) {
   // 3. segmentation of the held-out cases, with the model and preprocessing as saved
   train::Checkpoint ck = train::load_checkpoint(rr.final_checkpoint);
   auto ds = io::open_lits(data_dir);
-  std::vector<std::string> held;
-  {
-    std::ifstream f((fs::path(ro.out) / "val_cases.txt").string());
-    for (std::string line; std::getline(f, line);)
-      if (!line.empty()) held.push_back(line);
-  }
   const std::string pred_dir = (fs::path(a.out) / "pred").string();
   std::printf("test cases (Dice; both-empty counts as 1):\n");
   pipeline::CaseResult best;
   pipeline::SliceChoice best_choice;
-  double best_score = -1;
-  for (int64_t item : ds->items_of_cases(held)) {
+  for (int64_t item : ds->items_of_cases(rr.val_cases)) {
     pipeline::CaseResult c = pipeline::segment_case(*ck.model, ck.pre, *ds, item, pred_dir);
     std::printf("  %-10s liver %.3f  tumour %.3f%s  -> %s\n", c.sample.info.id.c_str(), c.liver.dice, c.tumour.dice,
                 c.tumour.both_empty ? " (no tumour in truth or prediction)" : "", c.pred_path.c_str());
     pipeline::SliceChoice ch = pipeline::choose_tumour_slice(c.pred, c.sample.label.data);
-    const double score = ch.slice < 0 ? -1 : (ch.on_prediction ? 1e12 : 0) + (double)ch.pixels;
-    if (score > best_score) best_score = score, best = c, best_choice = ch;
+    if (ch.rank() > best_choice.rank()) best = c, best_choice = ch;
   }
 
   // 4. Grad-CAM of the tumour logits over the predicted tumour of that slice (else the true tumour)

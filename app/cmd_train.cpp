@@ -27,9 +27,8 @@ int run_train(TrainArgs& a) {
   ev.message = [&](const std::string& s) { prog.message(s); };
   ev.step = [&](const StepRecord& r, int64_t total, double eta) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "step %lld/%lld  loss %.4f  lr %.5f  %.1f img/s  ETA %s%s", (long long)r.step + 1,
-                  (long long)total, r.loss, r.lr, r.images_per_s, format_duration(eta).c_str(),
-                  r.validated ? "" : "");
+    std::snprintf(buf, sizeof buf, "step %lld/%lld  loss %.4f  lr %.5f  %.1f img/s  ETA %s", (long long)r.step + 1,
+                  (long long)total, r.loss, r.lr, r.images_per_s, format_duration(eta).c_str());
     prog.update(buf, r.step + 1 == total);
     if (r.validated) {
       std::snprintf(buf, sizeof buf, "validation at step %lld: Dice liver %.3f, tumour %.3f", (long long)r.step + 1,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "eval/overlap.h"
+
 namespace gb::eval {
 
 std::vector<ClassDef> lits_classes() { return {{"liver", {1, 2}}, {"tumour", {2}}}; }
@@ -29,12 +31,9 @@ Dice dice_from_counts(int64_t pred, int64_t truth, int64_t inter) {
 Dice class_dice(const Tensor& pred, const Tensor& truth, const ClassDef& c) {
   GB_CHECK(pred.defined() && truth.defined() && pred.shape() == truth.shape(), "class_dice: shapes differ (",
            pred.defined() ? pred.desc() : "undefined", " vs ", truth.defined() ? truth.desc() : "undefined", ")");
-  Tensor a = class_mask(pred, c.labels), b = class_mask(truth, c.labels);
-  const int32_t* p = a.data<int32_t>();
-  const int32_t* t = b.data<int32_t>();
-  int64_t np = 0, nt = 0, ni = 0;
-  for (int64_t i = 0, n = a.numel(); i < n; ++i) np += p[i], nt += t[i], ni += p[i] & t[i];
-  return dice_from_counts(np, nt, ni);
+  // The class as a 0/1 mask on both sides, then the overlap counts of eval/overlap.h.
+  Overlap o = overlap(class_mask(pred, c.labels), class_mask(truth, c.labels), 1);
+  return dice_from_counts(o.tp + o.fp, o.tp + o.fn, o.tp);
 }
 
 }  // namespace gb::eval

@@ -467,6 +467,15 @@ void write_nifti(const std::string& path, const Volume& v, const WriteOptions& o
   }
 }
 
+void write_nifti_in_geometry(const std::string& path, const Volume& ref, const Tensor& data, const WriteOptions& opt) {
+  if (ref.source) return write_nifti_like(path, ref, data, opt);
+  GB_CHECK(data.defined() && data.shape() == ref.data.shape(), path, ": data ", data.defined() ? data.desc() : "undefined",
+           " does not match the reference volume ", ref.data.desc());
+  Volume v = ref;
+  v.data = data;
+  write_nifti(path, v, opt);
+}
+
 void write_nifti_like(const std::string& path, const Volume& ref, const Tensor& data, const WriteOptions& opt) {
   GB_CHECK(opt.version == 1 || opt.version == 2, path, ": NIfTI version must be 1 or 2, got ", opt.version);
   GB_CHECK(ref.source, path, ": write_nifti_like needs a volume read by read_nifti (", ref.path.empty() ? "generated volume" : ref.path,

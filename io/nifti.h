@@ -54,6 +54,10 @@ void write_nifti(const std::string& path, const Volume& v, const WriteOptions& o
 // Writes `data` (same shape as ref.data) in the geometry of the file `ref` was read from: undoes the
 // reorientation and copies the original header's dims, pixdim, qform and sform.
 void write_nifti_like(const std::string& path, const Volume& ref, const Tensor& data, const WriteOptions& opt = {});
+// A map for `ref` in ref's geometry, whatever it came from: write_nifti_like for a volume read from a
+// NIfTI file, else (a DICOM series, a generated volume) `data` written with ref's own affine.
+void write_nifti_in_geometry(const std::string& path, const Volume& ref, const Tensor& data,
+                             const WriteOptions& opt = {});
 
 // Throws a gb::Error naming both paths and what differs (shape, spacing or affine) unless `label`
 // lies on the same voxel grid as `image` (shapes equal; affines equal to 1e-4 relative, which

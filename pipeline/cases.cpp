@@ -28,13 +28,7 @@ CaseResult segment_case(models::SegmentationModel& model, const io::Preprocess& 
     c.pred_path = (fs::path(out_dir) / (c.sample.info.id + "_pred.nii.gz")).string();
     io::WriteOptions wo;
     wo.dtype = io::NiftiDType::U8;
-    if (c.sample.image.source) {
-      io::write_nifti_like(c.pred_path, c.sample.image, c.pred, wo);
-    } else {
-      io::Volume v = c.sample.image;
-      v.data = c.pred;
-      io::write_nifti(c.pred_path, v, wo);
-    }
+    io::write_nifti_in_geometry(c.pred_path, c.sample.image, c.pred, wo);
   }
   return c;
 }
@@ -46,18 +40,14 @@ SliceChoice choose_tumour_slice(const Tensor& pred, const Tensor& truth) {
   std::vector<int32_t> tv;
   if (truth.defined()) tv = truth.to_vector_as<int32_t>();
   SliceChoice best;
-  double best_score = 0;
   for (int64_t k = 0; k < D; ++k) {
     int64_t np = 0, nt = 0;
     for (int64_t i = 0; i < HW; ++i) {
       np += pv[k * HW + i] == 2;
       if (!tv.empty()) nt += tv[k * HW + i] == 2;
     }
-    const double score = np > 0 ? 1e12 + (double)np : (double)nt;  // any predicted tumour outranks truth only
-    if (score > best_score) {
-      best_score = score;
-      best.slice = k, best.on_prediction = np > 0, best.pixels = np > 0 ? np : nt;
-    }
+    SliceChoice c{k, np > 0, np > 0 ? np : nt};
+    if (c.pixels > 0 && c.rank() > best.rank()) best = c;
   }
   return best;
 }

@@ -31,6 +31,8 @@ struct SliceChoice {
   int64_t slice = -1;
   bool on_prediction = false;
   int64_t pixels = 0;  // tumour pixels of the chosen region on that slice
+  // Order of preference: any predicted tumour outranks a true-only one, then more pixels; -1 for none.
+  double rank() const { return slice < 0 ? -1.0 : (on_prediction ? 1e12 : 0.0) + (double)pixels; }
 };
 SliceChoice choose_tumour_slice(const Tensor& pred, const Tensor& truth);
 

@@ -187,22 +187,13 @@ SegmentResult segment_one(models::SegmentationModel& model, const io::Preprocess
     if (opt.post) labels = eval::keep_largest_liver(labels);
     io::WriteOptions wo;
     wo.dtype = io::NiftiDType::U8;
-    auto write = [&](const std::string& path, const Tensor& data, const io::WriteOptions& w) {
-      if (vol.source) {
-        io::write_nifti_like(path, vol, data, w);
-      } else {
-        io::Volume v = vol;
-        v.data = data;
-        io::write_nifti(path, v, w);
-      }
-    };
-    write(job.output, labels, wo);
+    io::write_nifti_in_geometry(job.output, vol, labels, wo);
     if (opt.probabilities) {
       io::WriteOptions wf;
       wf.dtype = io::NiftiDType::F32;
       for (int64_t c = 1; c < classes; ++c) {
         std::string f = (fs::path(job.output).parent_path() / (job.name + "_prob_" + class_name(c) + ".nii.gz")).string();
-        write(f, probs.view_slice(0, c, c + 1).view_reshape({D, H, W}).contiguous(), wf);
+        io::write_nifti_in_geometry(f, vol, probs.view_slice(0, c, c + 1).view_reshape({D, H, W}).contiguous(), wf);
         r.probability_files.push_back(f);
       }
     }

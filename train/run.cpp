@@ -525,11 +525,13 @@ RunResult Run::go(bool resume) {
     const fs::path probe = dir_ / ".write-test";
     { std::ofstream t(probe.string()); GB_CHECK(t.good(), dir_.string(), ": the run folder is not writable"); }
     fs::remove(probe);
-    if (o_.force) fs::remove_all(dir_ / "checkpoints");
+    if (o_.force)  // a replaced run leaves nothing of the old one that could be mistaken for its own
+      for (const char* f : {"checkpoints", "best.safetensors", "model.safetensors", "curves.png"}) fs::remove_all(dir_ / f);
   }
   setup_model_and_data(resume);
   RunResult res;
   res.total_steps = total_;
+  res.val_cases = split_.val;
   if (resume) {
     restore(ckpt);
     truncate_log((dir_ / "log.csv").string(), st_.step, true);
@@ -607,7 +609,6 @@ RunResult Run::go(bool resume) {
         save_checkpoint((dir_ / "best.safetensors").string(), *model_, pre_, {},
                         {{"run.step", std::to_string(st_.step)}});
       }
-      model_->train();
     }
     append_log(r);
     history_.push_back(r);

@@ -91,6 +91,7 @@ struct RunResult {
   double best_tumour = -1, best_liver = -1;
   int64_t best_step = -1;
   std::string final_checkpoint;  // model.safetensors (or the stop checkpoint when interrupted)
+  std::vector<std::string> val_cases;  // the held-out cases (as in val_cases.txt)
   std::vector<StepRecord> steps;  // this invocation's steps
 };
 

@@ -2,11 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "draw/panel.h"
-#include "draw_test_util.h"
+#include "../datasets/datasets_test_util.h"
 
 using namespace gb;
 using namespace gb::draw;
-using gbtest::draw_error_of;
+using gbtest::error_of;
 
 namespace {
 
@@ -89,7 +89,7 @@ TEST(Panel, OutlinesLandOnTheRightPixels) {
 }
 
 TEST(Panel, BadShapesAreErrors) {
-  auto err = [](PanelInput in) { return draw_error_of([&] { explanation_panel(in); }); };
+  auto err = [](PanelInput in) { return error_of([&] { explanation_panel(in); }); };
   PanelInput in = hand_made();
   in.truth = Tensor::zeros({H - 1, W}, DType::I32);
   std::string e = err(in);
@@ -124,7 +124,7 @@ TEST(SegmentationOverlay, OutlinesOnTheCt) {
   EXPECT_EQ(pixel(o, 5, 7), kGrey);  // background
   Tensor c = segmentation_overlay(in.ct01, in.truth, {Rgb{0, 0, 0}, Rgb{1, 2, 3}});
   EXPECT_EQ(pixel(c, 1, 1), (Rgb{1, 2, 3}));
-  std::string e = draw_error_of([&] { segmentation_overlay(in.ct01, Tensor::zeros({H, W - 1}, DType::I32)); });
+  std::string e = error_of([&] { segmentation_overlay(in.ct01, Tensor::zeros({H, W - 1}, DType::I32)); });
   EXPECT_EQ(e.rfind("segmentation_overlay:", 0), 0u) << e;
-  EXPECT_NE(draw_error_of([&] { segmentation_overlay(in.ct01, Tensor()); }).find("undefined"), std::string::npos);
+  EXPECT_NE(error_of([&] { segmentation_overlay(in.ct01, Tensor()); }).find("undefined"), std::string::npos);
 }

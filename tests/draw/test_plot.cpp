@@ -8,13 +8,13 @@
 #include <thread>
 
 #include "draw/plot.h"
-#include "draw_test_util.h"
+#include "../datasets/datasets_test_util.h"
 #include "io/image.h"
 
 using namespace gb;
 using namespace gb::draw;
-using gbtest::draw_error_of;
-using gbtest::DrawScratch;
+using gbtest::error_of;
+using gbtest::ScratchDir;
 
 namespace {
 
@@ -52,7 +52,7 @@ size_t distinct_colours(const Tensor& rgb) {
 }  // namespace
 
 TEST(TrainingCurves, WritesADecodablePngQuietly) {
-  DrawScratch d("plot");
+  ScratchDir d("plot");
   const std::string png = d.str("curves.png");
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();
@@ -73,7 +73,7 @@ TEST(TrainingCurves, WritesADecodablePngQuietly) {
 }
 
 TEST(TrainingCurves, AwkwardSeriesStillPlot) {
-  DrawScratch d("plot_awkward");
+  ScratchDir d("plot_awkward");
   // Loss only, one point.
   TrainingCurves one;
   one.step = {0};
@@ -94,36 +94,36 @@ TEST(TrainingCurves, AwkwardSeriesStillPlot) {
 }
 
 TEST(TrainingCurves, BadRequestsAreClearErrors) {
-  DrawScratch d("plot_bad");
+  ScratchDir d("plot_bad");
   const std::string png = d.str("bad.png");
-  std::string e = draw_error_of([&] { write_training_curves(png, TrainingCurves{}); });
+  std::string e = error_of([&] { write_training_curves(png, TrainingCurves{}); });
   EXPECT_EQ(e.rfind(png, 0), 0u) << e;
   EXPECT_NE(e.find("empty"), std::string::npos) << e;
   TrainingCurves c = sample_run(50);
   c.lr.pop_back();
-  e = draw_error_of([&] { write_training_curves(png, c); });
+  e = error_of([&] { write_training_curves(png, c); });
   EXPECT_NE(e.find("lr has 49 values but step has 50"), std::string::npos) << e;
   c = sample_run(300);
   c.val_tumour_dice.clear();
-  EXPECT_NE(draw_error_of([&] { write_training_curves(png, c); }).find("val_tumour_dice"), std::string::npos);
+  EXPECT_NE(error_of([&] { write_training_curves(png, c); }).find("val_tumour_dice"), std::string::npos);
   c = sample_run(3);
   for (double& v : c.loss) v = std::nan("");
-  EXPECT_NE(draw_error_of([&] { write_training_curves(png, c); }).find("no finite loss"), std::string::npos);
+  EXPECT_NE(error_of([&] { write_training_curves(png, c); }).find("no finite loss"), std::string::npos);
   PlotOptions tiny;
   tiny.width = 10;
-  EXPECT_NE(draw_error_of([&] { write_training_curves(png, sample_run(5), tiny); }).find("10x900"), std::string::npos);
+  EXPECT_NE(error_of([&] { write_training_curves(png, sample_run(5), tiny); }).find("10x900"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(png));
   // An unwritable place: named in the error, nothing printed, the process goes on.
   const std::string nowhere = d.str("no/such/folder/curves.png");
   testing::internal::CaptureStderr();
-  e = draw_error_of([&] { write_training_curves(nowhere, sample_run(5)); });
+  e = error_of([&] { write_training_curves(nowhere, sample_run(5)); });
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(e.rfind(nowhere, 0), 0u) << e;
   EXPECT_NE(e.find("No such file"), std::string::npos) << e;
 }
 
 TEST(TrainingCurves, ConcurrentCallsAndManyStreams) {
-  DrawScratch d("plot_threads");
+  ScratchDir d("plot_threads");
   PlotOptions o;
   o.width = 320, o.height = 240;
   std::vector<std::thread> ts;
