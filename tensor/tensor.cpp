@@ -8,6 +8,7 @@
 
 #include "tensor/cpu/strided.h"
 #include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 
@@ -207,19 +208,11 @@ template std::vector<uint8_t> Tensor::to_vector_as<uint8_t>() const;
 std::vector<double> Tensor::to_vector() const { return to_vector_as<double>(); }
 
 // ---------------------------------------------------------------- copies
-template <class D, class S>
-static void copy_strided(const Shape& shape, D* dst, const Shape& dst_st, const S* src, const Shape& src_st) {
-  cpu::for_each_run<2>(shape, {dst_st.data(), src_st.data()}, [&](const int64_t* off, int64_t len) {
-    const int64_t ds = shape.empty() ? 1 : dst_st.back(), ss = shape.empty() ? 1 : src_st.back();
-    D* d = dst + off[0];
-    const S* s = src + off[1];
-    for (int64_t i = 0; i < len; ++i) d[i * ds] = (D)s[i * ss];
-  });
-}
-
+// Same-device copies and fills are kernels of the device's backend (tensor/kernels.h); only the
+// transfers between devices go through the allocators.
 void Tensor::copy_from(const Tensor& src) {
   GB_CHECK(src.shape() == shape(), "Tensor::copy_from: shape ", str(src.shape()), " into ", str(shape()));
-  if (device() != Device::CPU || src.device() != Device::CPU) {
+  if (device() != src.device()) {
     // Cross-device copies go through contiguous buffers of equal dtype.
     GB_CHECK(src.dtype() == dtype(), "Tensor::copy_from: cross-device copy needs equal dtypes (", src.desc(),
              " -> ", desc(), ")");
@@ -228,35 +221,17 @@ void Tensor::copy_from(const Tensor& src) {
     size_t n = numel() * dtype_size(dtype());
     if (device() == Device::CPU)
       allocator_for(src.device())->copy_to_host(raw_data(), src.raw_data(), n);
-    else if (src.device() == Device::CPU)
-      allocator_for(device())->copy_from_host(raw_data(), src.raw_data(), n);
     else
-      allocator_for(device())->copy_device(raw_data(), src.raw_data(), n);
+      allocator_for(device())->copy_from_host(raw_data(), src.raw_data(), n);
     return;
   }
-  GB_DISPATCH_ALL(dtype(), "Tensor::copy_from", {
-    using DT = T;
-    DT* d = data<DT>();
-    GB_DISPATCH_ALL(src.dtype(), "Tensor::copy_from",
-                    { copy_strided<DT, T>(shape(), d, strides(), src.data<T>(), src.strides()); });
-  });
+  if (numel() == 0) return;
+  kern::copy(*this, src);
 }
 
 void Tensor::fill(double v) {
-  if (device() != Device::CPU) {
-    Tensor h = Tensor::full(shape(), v, dtype());
-    GB_CHECK(is_contiguous(), "Tensor::fill: device tensor must be contiguous");
-    copy_from(h);
-    return;
-  }
-  GB_DISPATCH_ALL(dtype(), "Tensor::fill", {
-    T* p = data<T>();
-    Shape zero(dim(), 0);
-    cpu::for_each_run<1>(shape(), {strides().data()}, [&](const int64_t* off, int64_t len) {
-      const int64_t s = dim() ? strides().back() : 1;
-      for (int64_t i = 0; i < len; ++i) p[off[0] + i * s] = (T)v;
-    });
-  });
+  if (numel() == 0) return;
+  kern::fill(*this, v);
 }
 
 Tensor Tensor::contiguous() const {
@@ -265,12 +240,7 @@ Tensor Tensor::contiguous() const {
 }
 Tensor Tensor::clone() const {
   Tensor out = make(shape(), dtype(), device());
-  if (device() == Device::CPU) {
-    out.copy_from(*this);
-  } else {
-    GB_CHECK(is_contiguous(), "Tensor::clone: non-contiguous device tensors need a device kernel");
-    out.copy_from(*this);
-  }
+  out.copy_from(*this);
   return out;
 }
 Tensor Tensor::to(DType t) const {
