@@ -67,6 +67,7 @@ thread_local const char* t_current_op = nullptr;
 }  // namespace
 
 void register_backend(Device d, Backend* b) { g_backends[(int)d] = b; }
+Backend* registered_backend(Device d) { return d == Device::CPU ? &cpu_backend() : g_backends[(int)d]; }
 
 bool has_backend(Device d) { return d == Device::CPU || g_backends[(int)d] != nullptr; }
 

@@ -157,7 +157,8 @@ class Backend {
 // error naming the device when it has no backend in this build or on this machine.
 Backend& backend(Device d);
 bool has_backend(Device d);
-void register_backend(Device d, Backend* b);
+void register_backend(Device d, Backend* b);  // nullptr unregisters
+Backend* registered_backend(Device d);         // nullptr when none (the CPU's is built in)
 
 // Whether `d`'s backend runs kernel k on dtype dt (false when the device has no backend).
 bool supports(Kernel k, Device d, DType dt);

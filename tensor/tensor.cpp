@@ -1,6 +1,8 @@
 #include "tensor/tensor.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -45,19 +47,88 @@ Storage::~Storage() {
   if (data && deleter) deleter(data);
 }
 
+// ---------------------------------------------------------------- overflow sentinels
+namespace {
+constexpr size_t kGuard = 64;
+constexpr unsigned char kGuardByte = 0xA7;
+std::atomic<bool> g_guards{false};
+std::mutex g_guard_mu;
+std::vector<std::string> g_guard_reports;
+
+// Checks the guard bytes of a framed buffer: base .. base+kGuard (head) and data+nbytes .. base+total
+// (tail), as read back from the device into `host` (total bytes).
+void check_guards(const unsigned char* host, size_t total, size_t nbytes, Device dev) {
+  for (size_t i = 0; i < kGuard; ++i)
+    if (host[i] != kGuardByte) {
+      std::lock_guard<std::mutex> lk(g_guard_mu);
+      g_guard_reports.push_back(std::string("a kernel wrote ") + std::to_string(kGuard - i) +
+                                " bytes before the start of a " + std::to_string(nbytes) + "-byte " +
+                                device_name(dev) + " buffer");
+      return;
+    }
+  for (size_t i = kGuard + nbytes; i < total; ++i)
+    if (host[i] != kGuardByte) {
+      std::lock_guard<std::mutex> lk(g_guard_mu);
+      g_guard_reports.push_back(std::string("a kernel wrote past the end of a ") + std::to_string(nbytes) + "-byte " +
+                                device_name(dev) + " buffer (byte " + std::to_string(i - kGuard) + ")");
+      return;
+    }
+}
+}  // namespace
+
+void set_overflow_guards(bool on) { g_guards = on; }
+bool overflow_guards() { return g_guards; }
+std::vector<std::string> take_overflow_reports() {
+  std::lock_guard<std::mutex> lk(g_guard_mu);
+  std::vector<std::string> r;
+  r.swap(g_guard_reports);
+  return r;
+}
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
   auto s = std::make_shared<Storage>();
   s->nbytes = nbytes;
   s->device = dev;
   size_t n = std::max<size_t>(64, (nbytes + 63) / 64 * 64);
+  Allocator* a = nullptr;
+  if (dev != Device::CPU) {
+    a = allocator_for(dev);
+    GB_CHECK(a, "Storage: no allocator for device ", device_name(dev),
+             " (built without CUDA, or no CUDA device present)");
+  }
+  if (g_guards) {
+    // [head guard kGuard][data nbytes][tail guard up to n + kGuard]; data stays 64-byte aligned.
+    const size_t total = kGuard + n + kGuard;
+    std::vector<unsigned char> pattern(total, kGuardByte);
+    unsigned char* base = nullptr;
+    if (dev == Device::CPU) {
+      base = static_cast<unsigned char*>(std::aligned_alloc(64, total));
+      GB_CHECK(base, "Storage: out of host memory allocating ", nbytes, " bytes");
+      std::memcpy(base, pattern.data(), total);
+    } else {
+      base = static_cast<unsigned char*>(a->allocate(total));
+      a->copy_from_host(base, pattern.data(), total);
+    }
+    s->data = base + kGuard;
+    s->deleter = [a, total, nbytes, dev](void* p) {
+      unsigned char* b = static_cast<unsigned char*>(p) - kGuard;
+      if (dev == Device::CPU) {
+        check_guards(b, total, nbytes, dev);
+        std::free(b);
+      } else {
+        std::vector<unsigned char> host(total);
+        a->copy_to_host(host.data(), b, total);
+        check_guards(host.data(), total, nbytes, dev);
+        a->deallocate(b);
+      }
+    };
+    return s;
+  }
   if (dev == Device::CPU) {
     s->data = std::aligned_alloc(64, n);
     GB_CHECK(s->data, "Storage: out of host memory allocating ", nbytes, " bytes");
     s->deleter = [](void* p) { std::free(p); };
   } else {
-    Allocator* a = allocator_for(dev);
-    GB_CHECK(a, "Storage: no allocator for device ", device_name(dev),
-             " (built without CUDA, or no CUDA device present)");
     s->data = a->allocate(n);
     s->deleter = [a](void* p) { a->deallocate(p); };
   }
