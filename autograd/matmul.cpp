@@ -161,7 +161,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       }
     }
   }, flops);
-  sp.finish(y, flops);
+  sp.finish(y, flops, -1, flops);  // all multiply-adds
   return y;
 }
 
@@ -215,7 +215,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
     // gbias [out] += gy summed over all rows
     if (gx.size() > 2 && gx[2].defined()) accumulate_grad(gx[2], gy);
   }, flops);
-  sp.finish(y, flops);
+  sp.finish(y, flops, -1, mac);
   return y;
 }
 
