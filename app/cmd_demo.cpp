@@ -149,7 +149,9 @@ gb::app::Register reg("demo", "train and explain a small TransUNet on built-in p
                         sub.add_option("--depth", a->depth, "slices per phantom volume")->capture_default_str();
                         sub.add_option("--seed", a->seed, "seed: names the data, the weights and the run")->capture_default_str();
                         sub.add_option("--lr", a->lr, "base learning rate")->capture_default_str();
-                        sub.add_option("--device", a->device, "cpu, cuda or auto")->capture_default_str();
+                        sub.add_option("--device", a->device, "cpu, cuda or auto")
+                            ->capture_default_str()
+                            ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
                         sub.add_option("--cam-layer", a->cam_layer, "layer Grad-CAM explains")->capture_default_str();
                         sub.add_option("--oversample", a->oversample, "times each tumour slice is seen per epoch")->capture_default_str();
                         return [a] { return run_demo(*a); };

@@ -62,7 +62,8 @@ gb::app::Register reg("segment", "segment NIfTI, DICOM or PNG/JPG input with a t
   sub.add_flag("--force", a->opt.force, "overwrite existing outputs");
   sub.add_option("--batch", a->opt.batch, "slices per forward pass")->capture_default_str();
   sub.add_option("--device", a->device, "cpu, cuda or auto (the CPU, saying why, without a usable GPU)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   sub.add_option("--overlap", a->opt.overlap, "3-D sliding-window overlap")->capture_default_str();
   return [a] { return run_segment(*a); };
 });
