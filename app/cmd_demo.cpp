@@ -31,6 +31,7 @@ struct DemoArgs {
   double lr = 0.02;
   int64_t oversample = 4;
   std::string cam_layer = "decoder.blocks.1";  // 1/4 of the input size: finer than conv_more (1/16)
+  std::string device = "auto";
 };
 
 using Clock = std::chrono::steady_clock;
@@ -47,11 +48,9 @@ int run_demo(const DemoArgs& a) {
   GB_CHECK(a.oversample >= 1, "demo: --oversample must be >= 1");
   GB_CHECK(a.lr > 0, "demo: --lr must be positive");
   BackendInfo b = init_backends();
-  if (b.cuda_available)
-    std::printf("backend: CUDA %s (the demo's ops run on the CPU reference path in this version)\n",
-                b.cuda_device.c_str());
-  else
-    std::printf("backend: CPU, %d threads (no CUDA: %s)\n", cpu::num_threads(), b.why_not.c_str());
+  if (!b.cuda_available || a.device == "cpu")
+    std::printf("backend: CPU, %d threads%s%s%s\n", cpu::num_threads(), b.cuda_available ? "" : " (no CUDA: ",
+                b.cuda_available ? "" : b.why_not.c_str(), b.cuda_available ? "" : ")");
 
   // 1. data
   const std::string data_dir = (fs::path(a.out) / "data").string();
@@ -66,6 +65,7 @@ int run_demo(const DemoArgs& a) {
   // 2. training, in a run folder like `glassbox train`
   train::RunOptions ro;
   ro.model = "tiny";
+  ro.device = b.cuda_available ? a.device : "cpu";  // without a GPU the line above already said why
   ro.size = a.size;
   ro.data = data_dir;
   ro.out = (fs::path(a.out) / "run").string();
@@ -149,6 +149,9 @@ gb::app::Register reg("demo", "train and explain a small TransUNet on built-in p
                         sub.add_option("--depth", a->depth, "slices per phantom volume")->capture_default_str();
                         sub.add_option("--seed", a->seed, "seed: names the data, the weights and the run")->capture_default_str();
                         sub.add_option("--lr", a->lr, "base learning rate")->capture_default_str();
+                        sub.add_option("--device", a->device, "cpu, cuda or auto")
+                            ->capture_default_str()
+                            ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
                         sub.add_option("--cam-layer", a->cam_layer, "layer Grad-CAM explains")->capture_default_str();
                         sub.add_option("--oversample", a->oversample, "times each tumour slice is seen per epoch")->capture_default_str();
                         return [a] { return run_demo(*a); };

@@ -4,12 +4,14 @@
 #include "app/command.h"
 #include "pipeline/segment.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/progress.h"
 
 namespace {
 
 struct SegmentArgs {
   std::string model, in, out;
+  std::string device = "auto";
   gb::pipeline::SegmentOptions opt;
 };
 
@@ -21,6 +23,8 @@ int run_segment(const SegmentArgs& a) {
   train::Checkpoint ck = train::load_checkpoint(a.model);
   std::printf("model: %s (%s), input %s%s\n", a.model.c_str(), ck.model->config().name.c_str(), ck.pre.describe().c_str(),
               ck.preprocess_stored ? "" : " (older checkpoint without a stored preprocessing: defaults assumed)");
+  const train::DeviceChoice dc = train::choose_device(a.device, ck.model->config(), false, "segment");
+  if (!dc.note.empty()) std::printf("%s\n", dc.note.c_str());
   // Units of every input against the model's, before anything is written.
   for (const auto& j : jobs)
     io::check_units(ck.pre, j.kind == pipeline::InputKind::Image ? io::Units::Pixel8 : io::Units::HU, j.input);
@@ -57,6 +61,9 @@ gb::app::Register reg("segment", "segment NIfTI, DICOM or PNG/JPG input with a t
   sub.add_flag("--post", a->opt.post, "keep the largest liver component and tumour only inside it");
   sub.add_flag("--force", a->opt.force, "overwrite existing outputs");
   sub.add_option("--batch", a->opt.batch, "slices per forward pass")->capture_default_str();
+  sub.add_option("--device", a->device, "cpu, cuda or auto (the CPU, saying why, without a usable GPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   sub.add_option("--overlap", a->opt.overlap, "3-D sliding-window overlap")->capture_default_str();
   return [a] { return run_segment(*a); };
 });

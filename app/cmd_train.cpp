@@ -90,6 +90,9 @@ gb::app::Register reg("train", "train a segmentation model on LiTS, MSD, a slice
   sub.add_option("--ckpt-every", o.ckpt_every, "steps between checkpoints (0: 10 per run)")->capture_default_str();
   sub.add_option("--keep-last", o.keep_last, "step checkpoints kept")->capture_default_str();
   sub.add_option("--threads", o.threads, "CPU threads (results do not depend on it)")->capture_default_str();
+  sub.add_option("--device", o.device, "cpu, cuda or auto (the CPU, saying why, without a usable GPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   sub.add_option("--phantom-size", o.phantom_size, "phantom: data, in-plane size")->capture_default_str();
   sub.add_option("--phantom-depth", o.phantom_depth, "phantom: data, slices per volume")->capture_default_str();
   sub.add_flag("--force", o.force, "replace a run that is already in --out");

@@ -6,16 +6,14 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/conv.h"
-#include "tensor/cpu/kernel_mode.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
 
 // Validates the arguments of an S-spatial-dim convolution and builds its geometry.
 template <size_t S>
-cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
+ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias,
                         const std::array<int64_t, S>& stride, const std::array<int64_t, S>& padding,
                         const std::array<int64_t, S>& dilation, int64_t groups) {
   const int64_t nd = (int64_t)S + 2;
@@ -23,8 +21,7 @@ cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const 
   check_float(x, op, "input");
   check_float(w, op, "weight");
   check_same_dtype(x, w, op);
-  check_cpu(x, op);
-  check_cpu(w, op);
+  check_same_device(x, w, op);
   const std::string shapes = " (input " + str(x.shape()) + ", weight " + str(w.shape()) + ")";
   GB_CHECK(x.dim() == nd, op, ": input must have ", nd, " dims ", S == 2 ? "[N,C,H,W]" : "[N,C,D,H,W]",
            ", got ", str(x.shape()));
@@ -38,10 +35,10 @@ cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const 
            " (", w.size(1), " per group x ", groups, " groups)", shapes);
   if (bias.defined()) {
     check_same_dtype(x, bias, op);
-    check_cpu(bias, op);
+    check_same_device(x, bias, op);
     GB_CHECK(bias.dim() == 1 && bias.size(0) == O, op, ": bias must be [", O, "], got ", str(bias.shape()), shapes);
   }
-  cpu::ConvGeom g;
+  ConvGeom g;
   g.N = x.size(0);
   g.C = C;
   g.O = O;
@@ -59,7 +56,7 @@ cpu::ConvGeom conv_geom(const char* op, const Tensor& x, const Tensor& w, const 
     GB_CHECK(g.k[d] >= 1 && span <= g.in[d] + 2 * padding[i], op, ": kernel ", w.size(2 + i), " (dilation ",
              dilation[i], ", span ", span, ") is larger than the padded input ", g.in[d] + 2 * padding[i],
              " along spatial dim ", i, shapes, " padding ", str(padding));
-    g.out[d] = cpu::conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
+    g.out[d] = conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
   }
   return g;
 }
@@ -69,38 +66,21 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& w, const Tensor& b
                const std::array<int64_t, S>& stride, const std::array<int64_t, S>& padding,
                const std::array<int64_t, S>& dilation, int64_t groups) {
   trace::Span sp(op, {x, w, bias});
-  const cpu::ConvGeom g = conv_geom<S>(op, x, w, bias, stride, padding, dilation, groups);
+  const ConvGeom g = conv_geom<S>(op, x, w, bias, stride, padding, dilation, groups);
   Shape ys = {g.N, g.O};
   for (size_t i = 0; i < S; ++i) ys.push_back(g.out[3 - S + i]);
-  Tensor y = Tensor::empty(ys, x.dtype());
+  Tensor y = Tensor::empty(ys, x.dtype(), x.device());
   Tensor xc = x.detach().contiguous(), wc = w.detach().contiguous();
   Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
-  if (y.numel() > 0) {
-    GB_DISPATCH_FLOAT(x.dtype(), op, {
-      const T* bp = bc.defined() ? bc.data<T>() : nullptr;
-      if (cpu::use_reference_kernels())
-        cpu::conv_forward_ref<T>(g, xc.data<T>(), wc.data<T>(), bp, y.data<T>());
-      else
-        cpu::conv_forward<T>(g, xc.data<T>(), wc.data<T>(), bp, y.data<T>());
-    });
-  }
+  if (y.numel() > 0) kern::conv_forward(g, xc, wc, bc, y);
   // The weight gradient needs x; the input gradient needs w.
   Tensor sx = needs_grad(w) ? xc : Tensor(), sw = needs_grad(x) ? wc : Tensor();
-  record(op, y, {x, w, bias}, [g, sx, sw, op](const Tensor& gy, std::vector<Tensor>& gx) {
+  record(op, y, {x, w, bias}, [g, sx, sw](const Tensor& gy, std::vector<Tensor>& gx) {
     if (gy.numel() == 0) return;
-    GB_DISPATCH_FLOAT(gy.dtype(), op, {
-      T* px = gx[0].defined() ? gx[0].data<T>() : nullptr;
-      T* pw = gx[1].defined() ? gx[1].data<T>() : nullptr;
-      T* pb = gx.size() > 2 && gx[2].defined() ? gx[2].data<T>() : nullptr;
-      const T* xs = sx.defined() ? sx.data<T>() : nullptr;
-      const T* ws = sw.defined() ? sw.data<T>() : nullptr;
-      if (cpu::use_reference_kernels())
-        cpu::conv_backward_ref<T>(g, xs, ws, gy.data<T>(), px, pw, pb);
-      else
-        cpu::conv_backward<T>(g, xs, ws, gy.data<T>(), px, pw, pb);
-    });
+    Tensor none;
+    kern::conv_backward(g, sx, sw, gy, gx[0], gx[1], gx.size() > 2 ? gx[2] : none);
   }, g.flops());
-  sp.finish(y, g.flops());
+  sp.finish(y, g.flops(), -1, g.flops());
   return y;
 }
 
@@ -118,19 +98,17 @@ Tensor weight_standardize(const Tensor& w, double eps) {
   const char* op = "weight_standardize";
   GB_CHECK(w.defined(), op, ": weight must be defined");
   check_float(w, op, "weight");
-  check_cpu(w, op);
   GB_CHECK(w.dim() >= 1 && w.size(0) >= 1, op, ": weight must be [O, ...] with O >= 1, got ", str(w.shape()));
   GB_CHECK(eps >= 0, op, ": eps must be >= 0, got ", eps, " (weight ", str(w.shape()), ")");
   trace::Span sp(op, {w});
   const int64_t O = w.size(0), K = O ? w.numel() / O : 0;
   GB_CHECK(K >= 1, op, ": each output channel needs at least one weight, got ", str(w.shape()));
   Tensor wc = w.detach().contiguous();
-  Tensor y = Tensor::empty(w.shape(), w.dtype());
-  GB_DISPATCH_FLOAT(w.dtype(), op, { cpu::weight_standardize_forward<T>(O, K, wc.data<T>(), eps, y.data<T>()); });
-  record(op, y, {w}, [wc, O, K, eps, op](const Tensor& gy, std::vector<Tensor>& gx) {
-    GB_DISPATCH_FLOAT(gy.dtype(), op, {
-      cpu::weight_standardize_backward<T>(O, K, wc.data<T>(), eps, gy.data<T>(), gx[0].data<T>());
-    });
+  Tensor y = Tensor::empty(w.shape(), w.dtype(), w.device());
+  kern::weight_std_forward(wc.view_reshape({O, K}), eps, y);
+  record(op, y, {w}, [wc, O, K, eps](const Tensor& gy, std::vector<Tensor>& gx) {
+    Tensor gw = gx[0].view_reshape({O, K});
+    kern::weight_std_backward(wc.view_reshape({O, K}), eps, gy, gw);
   }, 6.0 * (double)w.numel());
   sp.finish(y, 6.0 * (double)w.numel());
   return y;

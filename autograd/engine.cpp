@@ -13,8 +13,7 @@
 #include "autograd/ops.h"
 #include "autograd/trace.h"
 #include "tensor/cpu/kernel_mode.h"
-#include "tensor/cpu/strided.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 
@@ -42,7 +41,7 @@ std::string backend_name(const Tensor& t) {
   if (t.defined() && t.device() == Device::CUDA) return "cuda";
   return cpu::use_reference_kernels() ? "cpu-ref" : "cpu";
 }
-Span::Span(const char* op, const std::vector<Tensor>& inputs) : op_(op), on_(active()) {
+Span::Span(const char* op, const std::vector<Tensor>& inputs) : op_(op), on_(active()), current_(op) {
   if (!on_) return;
   for (auto& t : inputs) {
     if (!t.defined()) continue;
@@ -51,7 +50,7 @@ Span::Span(const char* op, const std::vector<Tensor>& inputs) : op_(op), on_(act
   }
   t0_ = std::chrono::steady_clock::now();
 }
-void Span::finish(const Tensor& out, double flops, double bytes) {
+void Span::finish(const Tensor& out, double flops, double bytes, double mac) {
   if (!on_) return;
   OpRecord r;
   r.op = op_;
@@ -60,6 +59,7 @@ void Span::finish(const Tensor& out, double flops, double bytes) {
   r.inputs = in_;
   r.output = out.shape();
   r.flops = flops;
+  r.mac = mac;
   r.bytes = bytes >= 0 ? bytes : in_bytes_ + (double)out.numel() * dtype_size(out.dtype());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
   r.backend = backend_name(out);
@@ -124,23 +124,9 @@ void accumulate_grad(Tensor& dst, const Tensor& g_in) {
       g = sum(g, dims, false).view_reshape(dst.shape());
     }
   }
-  if (dst.device() != Device::CPU || g.device() != Device::CPU) {
-    NoGradGuard ng;
-    Tensor r = add(dst, g);
-    dst.copy_from(r);
-    return;
-  }
   check_same_dtype(dst, g, "accumulate_grad");
-  GB_DISPATCH_FLOAT(dst.dtype(), "accumulate_grad", {
-    T* d = dst.data<T>();
-    const T* s = g.data<T>();
-    const Shape& dst_st = dst.strides();
-    const Shape& gst = g.strides();
-    cpu::for_each_run<2>(dst.shape(), {dst_st.data(), gst.data()}, [&](const int64_t* off, int64_t len) {
-      const int64_t a = dst.dim() ? dst_st.back() : 1, b = g.dim() ? gst.back() : 1;
-      for (int64_t i = 0; i < len; ++i) d[off[0] + i * a] += s[off[1] + i * b];
-    });
-  });
+  check_same_device(dst, g, "accumulate_grad");
+  kern::accumulate(dst, g);
 }
 
 // ---------------------------------------------------------------- the engine
@@ -210,6 +196,7 @@ static void run_backward(const Tensor& root, const Tensor& seed_in, bool retain_
       if (n->inputs[i].meta) gx[i] = buffer_for(n->inputs[i].meta, n->inputs[i]);
     {
       ScopeGuard sg(n->scope);
+      CurrentOpGuard og(n->op.c_str());  // kernels of this backward are attributed to the op
       auto t0 = std::chrono::steady_clock::now();
       n->backward(gy, gx);
       if (trace::active()) {

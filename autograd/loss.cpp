@@ -10,9 +10,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/loss.h"
-#include "tensor/cpu/softmax.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -36,8 +34,7 @@ struct Dims {
 };
 Dims check_logits_target(const Tensor& logits, const Tensor& target, const char* op) {
   check_float(logits, op, "logits");
-  check_cpu(logits, op);
-  check_cpu(target, op);
+  check_same_device(logits, target, op);
   GB_CHECK(target.dtype() == DType::I32, op, ": target must be i32 labels, got ", target.desc());
   GB_CHECK(logits.dim() >= 2, op, ": expected logits [N, C, *], got ", str(logits.shape()));
   bool ok = target.dim() == logits.dim() - 1 && target.size(0) == logits.size(0);
@@ -51,8 +48,9 @@ Dims check_logits_target(const Tensor& logits, const Tensor& target, const char*
 }
 
 // Every label in [0, C) or equal to `ignore` (when allow_ignore).
-void check_labels(const Tensor& t, int64_t C, bool allow_ignore, int64_t ignore, const char* op,
+void check_labels(const Tensor& t_in, int64_t C, bool allow_ignore, int64_t ignore, const char* op,
                   const std::string& context) {
+  const Tensor t = t_in.to(Device::CPU);  // validation reads the labels on the host
   const int32_t* p = t.data<int32_t>();
   for (int64_t i = 0; i < t.numel(); ++i) {
     const int64_t v = p[i];
@@ -68,7 +66,7 @@ void check_labels(const Tensor& t, int64_t C, bool allow_ignore, int64_t ignore,
 
 void check_weight(const Tensor& w, const Tensor& logits, int64_t C, const char* op) {
   if (!w.defined()) return;
-  check_cpu(w, op);
+  check_same_device(w, logits, op);
   GB_CHECK(w.dtype() == logits.dtype(), op, ": weight dtype ", dtype_name(w.dtype()), " differs from logits ",
            logits.desc());
   GB_CHECK(w.dim() == 1 && w.size(0) == C, op, ": weight must have shape [", C, "], got ", str(w.shape()),
@@ -86,24 +84,15 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
   check_labels(tc, d.C, true, ignore_index, op, "logits " + str(logits.shape()));
   trace::Span sp(op, {logits, target, weight});
   Tensor xc = logits.contiguous(), wc = weight.defined() ? weight.contiguous().detach() : Tensor();
-  Tensor p = Tensor::empty(logits.shape(), logits.dtype());  // softmax along C, saved
-  Tensor y = Tensor::empty({}, logits.dtype());
-  cpu::CrossEntropySums sums;
-  GB_DISPATCH_FLOAT(logits.dtype(), op, {
-    sums = cpu::cross_entropy_forward<T>(xc.data<T>(), tc.data<int32_t>(), wc.defined() ? wc.data<T>() : nullptr,
-                                         d.N, d.C, d.S, ignore_index, p.data<T>());
-    // torch: sum(w_t * nll) / sum(w_t); 0/0 = NaN when every target is ignored.
-    y.data<T>()[0] = (T)(sums.loss_sum / sums.weight_sum);
-  });
+  Tensor p = Tensor::empty(logits.shape(), logits.dtype(), logits.device());  // softmax along C, saved
+  const CeSums sums = kern::cross_entropy_forward(xc, tc, wc, ignore_index, p);
+  // torch: sum(w_t * nll) / sum(w_t); 0/0 = NaN when every target is ignored.
+  Tensor y = Tensor::full({}, sums.loss_sum / sums.weight_sum, logits.dtype(), logits.device());
   const double flops = 4.0 * (double)logits.numel();
   const double wsum = sums.weight_sum;
-  record(op, y, {logits}, [p, tc, wc, wsum, d, ignore_index](const Tensor& gy, std::vector<Tensor>& gx) {
+  record(op, y, {logits}, [p, tc, wc, wsum, ignore_index](const Tensor& gy, std::vector<Tensor>& gx) {
     if (wsum == 0) return;  // nothing contributed to the loss
-    const double g = gy.item();
-    GB_DISPATCH_FLOAT(p.dtype(), "cross_entropy backward", {
-      cpu::cross_entropy_backward<T>(g, p.data<T>(), tc.data<int32_t>(), wc.defined() ? wc.data<T>() : nullptr, wsum,
-                                     d.N, d.C, d.S, ignore_index, gx[0].data<T>());
-    });
+    kern::cross_entropy_backward(gy.item(), p, tc, wc, wsum, ignore_index, gx[0]);
   }, flops);
   sp.finish(y, flops);
   return y;
@@ -121,23 +110,15 @@ Tensor soft_dice_loss(const Tensor& logits, const Tensor& target, const Tensor& 
   if (weight.defined()) w = weight.to_vector();
   // p = softmax(logits, 1) [N, C, S], saved for the backward.
   Tensor xc = logits.contiguous();
-  Tensor p = Tensor::empty(logits.shape(), logits.dtype());
-  GB_DISPATCH_FLOAT(logits.dtype(), op, { cpu::softmax_forward<T>(xc.data<T>(), p.data<T>(), d.N, d.C, d.S, false); });
-  auto I = std::make_shared<std::vector<double>>(d.C), Z = std::make_shared<std::vector<double>>(d.C),
-       Y = std::make_shared<std::vector<double>>(d.C);
-  cpu::DiceSums sums{I->data(), Z->data(), Y->data()};
-  GB_DISPATCH_FLOAT(logits.dtype(), op, { cpu::soft_dice_sums<T>(p.data<T>(), tc.data<int32_t>(), d.N, d.C, d.S, sums); });
-  Tensor y = Tensor::full({}, cpu::soft_dice_value(I->data(), Z->data(), Y->data(), w.empty() ? nullptr : w.data(), d.C,
-                                                    smooth),
-                          logits.dtype());
+  Tensor p = Tensor::empty(logits.shape(), logits.dtype(), logits.device());
+  kern::softmax_forward(xc, d.N, d.C, d.S, false, p);
+  // Per-class sums I, Z, Y [C], kept on the host (C numbers) for the loss value and the backward.
+  Tensor I = Tensor::zeros({d.C}, DType::F64), Z = Tensor::zeros({d.C}, DType::F64), Y = Tensor::zeros({d.C}, DType::F64);
+  kern::dice_sums(p, tc, I, Z, Y);
+  Tensor y = Tensor::full({}, soft_dice_value(I, Z, Y, w, smooth), logits.dtype(), logits.device());
   const double flops = 8.0 * (double)logits.numel();
-  record(op, y, {logits}, [p, tc, w, I, Z, Y, d, smooth](const Tensor& gy, std::vector<Tensor>& gx) {
-    const double g = gy.item();
-    cpu::DiceSums s{I->data(), Z->data(), Y->data()};
-    GB_DISPATCH_FLOAT(p.dtype(), "soft_dice_loss backward", {
-      cpu::soft_dice_backward<T>(g, p.data<T>(), tc.data<int32_t>(), w.empty() ? nullptr : w.data(), d.N, d.C, d.S,
-                                 smooth, s, gx[0].data<T>());
-    });
+  record(op, y, {logits}, [p, tc, w, I, Z, Y, smooth](const Tensor& gy, std::vector<Tensor>& gx) {
+    kern::dice_backward(gy.item(), p, tc, w, smooth, I, Z, Y, gx[0]);
   }, flops);
   sp.finish(y, flops);
   return y;
@@ -146,7 +127,6 @@ Tensor soft_dice_loss(const Tensor& logits, const Tensor& target, const Tensor& 
 // ---------------------------------------------------------------- one-hot
 Tensor one_hot(const Tensor& target, int64_t classes, DType dtype) {
   const char* op = "one_hot";
-  check_cpu(target, op);
   GB_CHECK(target.dtype() == DType::I32, op, ": target must be i32 labels, got ", target.desc());
   GB_CHECK(target.dim() >= 1, op, ": expected target [N, *], got ", str(target.shape()));
   GB_CHECK(classes > 0, op, ": classes must be positive, got ", classes);
@@ -154,9 +134,8 @@ Tensor one_hot(const Tensor& target, int64_t classes, DType dtype) {
   Shape out = target.shape();
   out.insert(out.begin() + 1, classes);
   check_labels(tc, classes, false, 0, op, std::to_string(classes) + " classes");
-  Tensor y = Tensor::empty(out, dtype);
-  const int64_t N = target.size(0), S = N ? target.numel() / N : 0;
-  GB_DISPATCH_FLOAT(dtype, op, { cpu::one_hot<T>(tc.data<int32_t>(), y.data<T>(), N, classes, S); });
+  Tensor y = Tensor::empty(out, dtype, target.device());
+  kern::one_hot(tc, y);
   return y;
 }
 

@@ -1,4 +1,4 @@
-// matmul and linear on top of cpu::gemm. Operands are handed to GEMM in place whenever their last
+// matmul and linear on top of the gemm kernel (tensor/kernels.h). Operands are handed to GEMM in place whenever their last
 // two dims are a row-major or a transposed row-major matrix (any leading dimension, any batch
 // strides, broadcast batch dims as stride 0); only other layouts are copied. Backward passes
 // accumulate straight into the gradient buffers with beta = 1.
@@ -7,9 +7,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/gemm.h"
-#include "tensor/cpu/parallel.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -76,34 +74,31 @@ Operand make_operand(const Tensor& t, const Shape& out_batch) {
   return o;
 }
 
-// C[b] = op(A[b]) op(B[b]) (+ C[b] when accumulate) for every batch b. Batches run in parallel only
-// when the matrices are small and every batch writes its own C (no two batches share a C offset).
-template <class T>
-void batched_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
-                  const std::vector<int64_t>& oa, const T* B, int64_t ldb, const std::vector<int64_t>& ob, T* C,
-                  int64_t ldc, const std::vector<int64_t>& oc, bool accumulate, bool c_shared) {
-  const int64_t nb = (int64_t)oc.size();
-  const T beta = accumulate ? T(1) : T(0);
-  auto one = [&](int64_t b) {
-    cpu::gemm<T>(ta, tb, M, N, K, T(1), A + oa[(size_t)b], lda, B + ob[(size_t)b], ldb, beta, C + oc[(size_t)b],
-                 ldc);
-  };
-  const double work = (double)M * (double)N * (double)K;
-  if (nb > 1 && !c_shared && work < 262144.0) {
-    cpu::parallel_for(nb, std::max<int64_t>(1, (int64_t)(65536.0 / std::max(work, 1.0))), [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) one(b);
-    });
-  } else {
-    for (int64_t b = 0; b < nb; ++b) one(b);
-  }
+// One GEMM call description: C[b] = op(A[b]) op(B[b]) (+ C[b] when accumulate) per batch b.
+GemmArgs gemm_args(bool ta, bool tb, int64_t M, int64_t N, int64_t K, int64_t lda, std::vector<int64_t> oa, int64_t ldb,
+                   std::vector<int64_t> ob, int64_t ldc, std::vector<int64_t> oc, bool accumulate, bool c_shared) {
+  GemmArgs g;
+  g.ta = ta;
+  g.tb = tb;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.lda = lda;
+  g.ldb = ldb;
+  g.ldc = ldc;
+  g.oa = std::move(oa);
+  g.ob = std::move(ob);
+  g.oc = std::move(oc);
+  g.accumulate = accumulate;
+  g.c_shared = c_shared;
+  return g;
 }
 
 void check_matmul_inputs(const Tensor& a, const Tensor& b, const char* op) {
   check_float(a, op, "first operand");
   check_float(b, op, "second operand");
   check_same_dtype(a, b, op);
-  check_cpu(a, op);
-  check_cpu(b, op);
+  check_same_device(a, b, op);
 }
 
 }  // namespace
@@ -130,44 +125,43 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty(out_shape, a.dtype());
   std::vector<int64_t> oy_scaled((size_t)nb);  // y (and gy) batch b starts at b*M*N
   for (int64_t i = 0; i < nb; ++i) oy_scaled[(size_t)i] = i * M * N;
-  GB_DISPATCH_FLOAT(a.dtype(), "matmul", {
-    if (stacked) {
-      cpu::gemm<T>(false, ob.lay.trans, nb * M, N, K, T(1), oa.data.data<T>(), K, ob.data.data<T>(), ob.lay.ld,
-                   T(0), y.data<T>(), N);
-    } else {
-      batched_gemm<T>(oa.lay.trans, ob.lay.trans, M, N, K, oa.data.data<T>(), oa.lay.ld, oa.offsets,
-                      ob.data.data<T>(), ob.lay.ld, ob.offsets, y.data<T>(), N, oy_scaled, false, false);
-    }
-  });
+  if (stacked) {
+    kern::gemm(gemm_args(false, ob.lay.trans, nb * M, N, K, K, {0}, ob.lay.ld, {0}, N, {0}, false, false), oa.data,
+               ob.data, y);
+  } else {
+    kern::gemm(gemm_args(oa.lay.trans, ob.lay.trans, M, N, K, oa.lay.ld, oa.offsets, ob.lay.ld, ob.offsets, N,
+                         oy_scaled, false, false),
+               oa.data, ob.data, y);
+  }
 
   Tensor sa = oa.data.detach(), sb = ob.data.detach();
   record("matmul", y, {a, b}, [=](const Tensor& gy, std::vector<Tensor>& gx) {
-    GB_DISPATCH_FLOAT(gy.dtype(), "matmul backward", {
-      const T* g = gy.data<T>();  // [out_batch..., M, N] contiguous
-      if (stacked) {
-        // ga [nb*M, K] += gy [nb*M, N] @ b^T;  gb [K, N] += a^T [K, nb*M] @ gy [nb*M, N]
-        if (gx[0].defined())
-          cpu::gemm<T>(false, !ob.lay.trans, nb * M, K, N, T(1), g, N, sb.data<T>(), ob.lay.ld, T(1),
-                       gx[0].data<T>(), K);
-        if (gx[1].defined())
-          cpu::gemm<T>(true, false, K, N, nb * M, T(1), sa.data<T>(), K, g, N, T(1), gx[1].data<T>(), N);
-      } else {
-        // Per batch: ga[b] += gy[b] @ op(b[b])^T, gb[b] += op(a[b])^T @ gy[b]; the gradients are
-        // contiguous input-shaped, seen through the broadcast batch shape (stride 0 = shared).
-        if (gx[0].defined()) {
-          Operand ga = make_operand(gx[0], out_batch);
-          batched_gemm<T>(false, !ob.lay.trans, M, K, N, g, N, oy_scaled, sb.data<T>(), ob.lay.ld, ob.offsets,
-                          gx[0].data<T>(), K, ga.offsets, true, oa.batch_broadcast);
-        }
-        if (gx[1].defined()) {
-          Operand gbm = make_operand(gx[1], out_batch);
-          batched_gemm<T>(!oa.lay.trans, false, K, N, M, sa.data<T>(), oa.lay.ld, oa.offsets, g, N, oy_scaled,
-                          gx[1].data<T>(), N, gbm.offsets, true, ob.batch_broadcast);
-        }
+    // gy [out_batch..., M, N] contiguous
+    if (stacked) {
+      // ga [nb*M, K] += gy [nb*M, N] @ b^T;  gb [K, N] += a^T [K, nb*M] @ gy [nb*M, N]
+      if (gx[0].defined())
+        kern::gemm(gemm_args(false, !ob.lay.trans, nb * M, K, N, N, {0}, ob.lay.ld, {0}, K, {0}, true, false), gy, sb,
+                   gx[0]);
+      if (gx[1].defined())
+        kern::gemm(gemm_args(true, false, K, N, nb * M, K, {0}, N, {0}, N, {0}, true, false), sa, gy, gx[1]);
+    } else {
+      // Per batch: ga[b] += gy[b] @ op(b[b])^T, gb[b] += op(a[b])^T @ gy[b]; the gradients are
+      // contiguous input-shaped, seen through the broadcast batch shape (stride 0 = shared).
+      if (gx[0].defined()) {
+        Operand ga = make_operand(gx[0], out_batch);
+        kern::gemm(gemm_args(false, !ob.lay.trans, M, K, N, N, oy_scaled, ob.lay.ld, ob.offsets, K, ga.offsets, true,
+                             oa.batch_broadcast),
+                   gy, sb, gx[0]);
       }
-    });
+      if (gx[1].defined()) {
+        Operand gbm = make_operand(gx[1], out_batch);
+        kern::gemm(gemm_args(!oa.lay.trans, false, K, N, M, oa.lay.ld, oa.offsets, N, oy_scaled, N, gbm.offsets, true,
+                             ob.batch_broadcast),
+                   sa, gy, gx[1]);
+      }
+    }
   }, flops);
-  sp.finish(y, flops);
+  sp.finish(y, flops, -1, flops);  // all multiply-adds
   return y;
 }
 
@@ -180,7 +174,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
            str(x.shape()), ", w ", str(w.shape()), ")");
   if (bias.defined()) {
     check_same_dtype(x, bias, "linear");
-    check_cpu(bias, "linear");
+    check_same_device(x, bias, "linear");
     GB_CHECK(bias.dim() == 1 && bias.shape()[0] == out, "linear: bias must be [", out, "], got ", str(bias.shape()),
              " (w ", str(w.shape()), ")");
   }
@@ -201,36 +195,27 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   }
   Shape ys = x.shape();
   ys.back() = out;
-  Tensor y = Tensor::empty(ys, x.dtype());
-  const double flops = 2.0 * (double)R * (double)in * (double)out + (bias.defined() ? (double)R * (double)out : 0);
-  GB_DISPATCH_FLOAT(x.dtype(), "linear", {
-    T* yp = y.data<T>();
-    if (bias.defined()) {  // y rows start as the bias, GEMM adds x w^T (beta = 1)
-      Tensor bc = bias.contiguous();
-      const T* bp = bc.data<T>();
-      for (int64_t r = 0; r < R; ++r) std::copy(bp, bp + out, yp + r * out);
-    }
-    // y [R, out] = x [R, in] @ w^T: w stored row-major [out, in] is op(B) = B^T (trans_b).
-    cpu::gemm<T>(lx.trans, !lw.trans, R, out, in, T(1), xd.data<T>(), lx.ld, wd.data<T>(), lw.ld,
-                 bias.defined() ? T(1) : T(0), yp, out);
-  });
+  Tensor y = Tensor::empty(ys, x.dtype(), x.device());
+  const double mac = 2.0 * (double)R * (double)in * (double)out;
+  const double flops = mac + (bias.defined() ? (double)R * (double)out : 0);
+  if (bias.defined()) kern::bias_rows(bias.contiguous(), y);  // y rows start as the bias; GEMM adds (beta = 1)
+  // y [R, out] = x [R, in] @ w^T: w stored row-major [out, in] is op(B) = B^T (trans_b).
+  kern::gemm(gemm_args(lx.trans, !lw.trans, R, out, in, lx.ld, {0}, lw.ld, {0}, out, {0}, bias.defined(), false), xd,
+             wd, y);
   Tensor sx = xd.detach(), sw = wd.detach();
   std::vector<Tensor> ins{x, w};
   if (bias.defined()) ins.push_back(bias);
   record("linear", y, ins, [=](const Tensor& gy, std::vector<Tensor>& gx) {
-    GB_DISPATCH_FLOAT(gy.dtype(), "linear backward", {
-      const T* g = gy.data<T>();  // [R, out]
-      // gx [R, in] += gy [R, out] @ w [out, in]
-      if (gx[0].defined())
-        cpu::gemm<T>(false, lw.trans, R, in, out, T(1), g, out, sw.data<T>(), lw.ld, T(1), gx[0].data<T>(), in);
-      // gw [out, in] += gy^T [out, R] @ x [R, in]
-      if (gx[1].defined())
-        cpu::gemm<T>(true, lx.trans, out, in, R, T(1), g, out, sx.data<T>(), lx.ld, T(1), gx[1].data<T>(), in);
-    });
+    // gx [R, in] += gy [R, out] @ w [out, in]
+    if (gx[0].defined())
+      kern::gemm(gemm_args(false, lw.trans, R, in, out, out, {0}, lw.ld, {0}, in, {0}, true, false), gy, sw, gx[0]);
+    // gw [out, in] += gy^T [out, R] @ x [R, in]
+    if (gx[1].defined())
+      kern::gemm(gemm_args(true, lx.trans, out, in, R, out, {0}, lx.ld, {0}, in, {0}, true, false), gy, sx, gx[1]);
     // gbias [out] += gy summed over all rows
     if (gx.size() > 2 && gx[2].defined()) accumulate_grad(gx[2], gy);
   }, flops);
-  sp.finish(y, flops);
+  sp.finish(y, flops, -1, mac);
   return y;
 }
 

@@ -7,8 +7,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/norm.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -16,15 +15,12 @@ namespace {
 // gamma / beta: undefined, or a [len] tensor of x's dtype on the CPU.
 void check_affine(const Tensor& p, int64_t len, const Tensor& x, const char* op, const char* what) {
   if (!p.defined()) return;
-  check_cpu(p, op);
+  check_same_device(p, x, op);
   GB_CHECK(p.dtype() == x.dtype(), op, ": ", what, " dtype ", dtype_name(p.dtype()), " differs from input ",
            x.desc());
   GB_CHECK(p.dim() == 1 && p.size(0) == len, op, ": ", what, " must have shape [", len, "], got ", str(p.shape()),
            " (input ", str(x.shape()), ")");
 }
-
-template <class T> const T* ptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-template <class T> T* mptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
 int64_t spatial(const Tensor& x) {
   int64_t s = 1;
@@ -38,9 +34,8 @@ int64_t spatial(const Tensor& x) {
 Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, double eps) {
   const char* op = "group_norm";
   check_float(x, op);
-  check_cpu(x, op);
   GB_CHECK(x.dim() >= 2, op, ": expected input [N, C, *], got ", str(x.shape()));
-  const int64_t N = x.size(0), C = x.size(1), S = spatial(x);
+  const int64_t N = x.size(0), C = x.size(1);
   GB_CHECK(groups > 0 && C % groups == 0, op, ": ", C, " channels are not divisible into ", groups,
            " groups (input ", str(x.shape()), ")");
   check_affine(gamma, C, x, op, "gamma");
@@ -48,20 +43,14 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& gamma, const Te
   trace::Span sp(op, {x, gamma, beta});
   Tensor xc = x.contiguous(), g = gamma.defined() ? gamma.contiguous() : Tensor(),
          b = beta.defined() ? beta.contiguous() : Tensor();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({N * groups}, x.dtype()), rstd = Tensor::empty({N * groups}, x.dtype());
-  GB_DISPATCH_FLOAT(x.dtype(), op, {
-    cpu::group_norm_forward<T>(xc.data<T>(), ptr<T>(g), ptr<T>(b), y.data<T>(), mean.data<T>(), rstd.data<T>(), N, C,
-                               S, groups, eps);
-  });
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({N * groups}, x.dtype(), x.device()), rstd = Tensor::empty({N * groups}, x.dtype(), x.device());
+  kern::group_norm_forward(xc, g, b, groups, eps, y, mean, rstd);
   const double flops = 7.0 * (double)x.numel();
   Tensor xs = xc.detach(), gs = g.defined() ? g.detach() : Tensor();
-  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd, N, C, S, groups](const Tensor& gy_in, std::vector<Tensor>& gx) {
+  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd, groups](const Tensor& gy_in, std::vector<Tensor>& gx) {
     Tensor gy = gy_in.contiguous();
-    GB_DISPATCH_FLOAT(gy.dtype(), "group_norm backward", {
-      cpu::group_norm_backward<T>(gy.data<T>(), xs.data<T>(), ptr<T>(gs), mean.data<T>(), rstd.data<T>(),
-                                  mptr<T>(gx[0]), mptr<T>(gx[1]), mptr<T>(gx[2]), N, C, S, groups);
-    });
+    kern::group_norm_backward(gy, xs, gs, mean, rstd, groups, gx[0], gx[1], gx[2]);
   }, flops);
   sp.finish(y, flops);
   return y;
@@ -72,7 +61,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
                   bool training, double momentum, double eps) {
   const char* op = "batch_norm";
   check_float(x, op);
-  check_cpu(x, op);
   GB_CHECK(x.dim() >= 2, op, ": expected input [N, C, *], got ", str(x.shape()));
   const int64_t N = x.size(0), C = x.size(1), S = spatial(x);
   check_affine(gamma, C, x, op, "gamma");
@@ -90,48 +78,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
   trace::Span sp(op, {x, gamma, beta});
   Tensor xc = x.contiguous(), g = gamma.defined() ? gamma.contiguous() : Tensor(),
          b = beta.defined() ? beta.contiguous() : Tensor();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({C}, x.dtype()), rstd = Tensor::empty({C}, x.dtype());
-  GB_DISPATCH_FLOAT(x.dtype(), op, {
-    T* m = mean.data<T>();
-    T* r = rstd.data<T>();
-    if (training) {
-      std::vector<double> bm(C), bv(C);
-      cpu::batch_norm_stats<T>(xc.data<T>(), bm.data(), bv.data(), N, C, S);
-      const double M = (double)(N * S);
-      for (int64_t c = 0; c < C; ++c) {
-        m[c] = (T)bm[c];
-        r[c] = (T)(1.0 / std::sqrt(bv[c] + eps));
-      }
-      if (running_mean.defined()) {
-        // In place, torch's convention; the running variance is the unbiased one (M / (M - 1)).
-        T* rm = running_mean.data<T>();
-        T* rv = running_var.data<T>();
-        const int64_t sm = running_mean.strides()[0], sv = running_var.strides()[0];
-        for (int64_t c = 0; c < C; ++c) {
-          rm[c * sm] = (T)((1.0 - momentum) * (double)rm[c * sm] + momentum * bm[c]);
-          rv[c * sv] = (T)((1.0 - momentum) * (double)rv[c * sv] + momentum * bv[c] * M / (M - 1.0));
-        }
-      }
-    } else {
-      const T* rm = running_mean.data<T>();
-      const T* rv = running_var.data<T>();
-      const int64_t sm = running_mean.strides()[0], sv = running_var.strides()[0];
-      for (int64_t c = 0; c < C; ++c) {
-        m[c] = rm[c * sm];
-        r[c] = (T)(1.0 / std::sqrt((double)rv[c * sv] + eps));
-      }
-    }
-    cpu::batch_norm_apply<T>(xc.data<T>(), ptr<T>(g), ptr<T>(b), m, r, y.data<T>(), N, C, S);
-  });
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({C}, x.dtype(), x.device()), rstd = Tensor::empty({C}, x.dtype(), x.device());
+  if (training)
+    kern::batch_norm_stats(xc, eps, momentum, mean, rstd, running_mean, running_var);  // and the running update
+  else
+    kern::batch_norm_running_stats(running_mean, running_var, eps, mean, rstd);
+  kern::batch_norm_apply(xc, g, b, mean, rstd, y);
   const double flops = (training ? 7.0 : 2.0) * (double)x.numel();
   Tensor xs = xc.detach(), gs = g.defined() ? g.detach() : Tensor();
-  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd, training, N, C, S](const Tensor& gy_in, std::vector<Tensor>& gx) {
+  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd, training](const Tensor& gy_in, std::vector<Tensor>& gx) {
     Tensor gy = gy_in.contiguous();
-    GB_DISPATCH_FLOAT(gy.dtype(), "batch_norm backward", {
-      cpu::batch_norm_backward<T>(gy.data<T>(), xs.data<T>(), ptr<T>(gs), mean.data<T>(), rstd.data<T>(), training,
-                                  mptr<T>(gx[0]), mptr<T>(gx[1]), mptr<T>(gx[2]), N, C, S);
-    });
+    kern::batch_norm_backward(gy, xs, gs, mean, rstd, training, gx[0], gx[1], gx[2]);
   }, flops);
   sp.finish(y, flops);
   return y;
@@ -141,7 +99,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
   const char* op = "layer_norm";
   check_float(x, op);
-  check_cpu(x, op);
   GB_CHECK(x.dim() >= 1 && x.size(x.dim() - 1) > 0, op, ": expected input [..., D] with D > 0, got ",
            str(x.shape()));
   const int64_t D = x.size(x.dim() - 1), R = x.numel() / D;
@@ -150,20 +107,14 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
   trace::Span sp(op, {x, gamma, beta});
   Tensor xc = x.contiguous(), g = gamma.defined() ? gamma.contiguous() : Tensor(),
          b = beta.defined() ? beta.contiguous() : Tensor();
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({R}, x.dtype()), rstd = Tensor::empty({R}, x.dtype());
-  GB_DISPATCH_FLOAT(x.dtype(), op, {
-    cpu::layer_norm_forward<T>(xc.data<T>(), ptr<T>(g), ptr<T>(b), y.data<T>(), mean.data<T>(), rstd.data<T>(), R, D,
-                               eps);
-  });
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({R}, x.dtype(), x.device()), rstd = Tensor::empty({R}, x.dtype(), x.device());
+  kern::layer_norm_forward(xc, g, b, eps, y, mean, rstd);
   const double flops = 7.0 * (double)x.numel();
   Tensor xs = xc.detach(), gs = g.defined() ? g.detach() : Tensor();
-  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd, R, D](const Tensor& gy_in, std::vector<Tensor>& gx) {
+  record(op, y, {x, gamma, beta}, [xs, gs, mean, rstd](const Tensor& gy_in, std::vector<Tensor>& gx) {
     Tensor gy = gy_in.contiguous();
-    GB_DISPATCH_FLOAT(gy.dtype(), "layer_norm backward", {
-      cpu::layer_norm_backward<T>(gy.data<T>(), xs.data<T>(), ptr<T>(gs), mean.data<T>(), rstd.data<T>(),
-                                  mptr<T>(gx[0]), mptr<T>(gx[1]), mptr<T>(gx[2]), R, D);
-    });
+    kern::layer_norm_backward(gy, xs, gs, mean, rstd, gx[0], gx[1], gx[2]);
   }, flops);
   sp.finish(y, flops);
   return y;

@@ -1,7 +1,24 @@
 // Every differentiable op of the engine, declared in one place (the contract). Each family is
-// implemented in autograd/<family>.cpp (shape checks, dispatch to tensor/cpu/<family>.h kernels or
-// cuda/, graph recording with the backward right beside the forward) and registered in the op
-// harness in tests/harness/ops_<family>.cpp.
+// implemented in autograd/<family>.cpp: shape checks, then ONE kernel call per direction through the
+// backend seam (tensor/kernels.h), and the graph record with the backward right beside the forward.
+// Op files never name a device: kern::<kernel>(...) looks up the backend of its output's device once
+// (tensor/backend.h: the CPU's in tensor/cpu/backend_*.cpp, CUDA's in cuda/*.cu), checks that it
+// supports the kernel for the dtype, and runs it. The CPU reference-vs-optimised switch lives inside
+// the CPU backend. Every op is registered in the op harness in tests/harness/ops_<family>.cpp.
+//
+// Adding an op "foo" (say a new activation with its own kernel pair):
+//   1. declare it here;
+//   2. write it in autograd/<family>.cpp: checks, output allocated on the input's device,
+//      kern::foo_forward(...), record(...) whose closure calls kern::foo_backward(...);
+//   3. add the kernels: ids in Kernel + kernel_name (tensor/backend.cpp), virtuals in Backend and
+//      fronts in tensor/kernels.h, the CPU implementation in tensor/cpu/backend_<family>.cpp (plain
+//      loops; an optimised variant behind use_reference_kernels() if it earns one); optionally the
+//      CUDA one in cuda/<family>.cu plus its line in CudaBackend::supports;
+//   4. one harness entry (tests/harness/ops_<family>.cpp): the f64 gradient check, the accumulate
+//      contract, every backend against the CPU reference, and overflow sentinels come with it.
+// Porting an existing op to CUDA touches only cuda/: its autograd file does not change; until then
+// the harness reports it "not supported" and `--device cuda` lists it.
+// An op composed of other ops (mean = sum * 1/n, attention = matmul + softmax) needs step 1, 2, 4 only.
 //
 // Conventions: images are NCHW, volumes NCDHW; dtypes f32 or f64 (all inputs of an op share one);
 // labels are i32. Shape errors throw gb::Error starting with the op name and listing the shapes.

@@ -7,8 +7,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/pool.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -18,14 +17,13 @@ Tensor max_pool_nd(const char* op, const Tensor& x, const std::array<int64_t, S>
                    const std::array<int64_t, S>& stride, const std::array<int64_t, S>& padding) {
   GB_CHECK(x.defined(), op, ": input must be defined");
   check_float(x, op);
-  check_cpu(x, op);
   const int64_t nd = (int64_t)S + 2;
   const std::string desc = std::string(" (input ") + str(x.shape()) + ", kernel " + str(kernel) + ", stride " +
                            str(stride) + ", padding " + str(padding) + ")";
   GB_CHECK(x.dim() == nd, op, ": input must have ", nd, " dims ", S == 2 ? "[N,C,H,W]" : "[N,C,D,H,W]", ", got ",
            str(x.shape()));
   trace::Span sp(op, {x});
-  cpu::PoolGeom g;
+  PoolGeom g;
   g.planes = x.size(0) * x.size(1);
   Shape ys = {x.size(0), x.size(1)};
   for (size_t i = 0; i < S; ++i) {
@@ -43,17 +41,13 @@ Tensor max_pool_nd(const char* op, const Tensor& x, const std::array<int64_t, S>
   }
   GB_CHECK(g.in_size() <= INT_MAX, op, ": spatial size too large for 32-bit argmax indices", desc);
   Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty(ys, x.dtype());
-  Tensor idx = Tensor::empty(ys, DType::I32);  // argmax within each (n, c) plane
-  if (y.numel() > 0) {
-    GB_DISPATCH_FLOAT(x.dtype(), op, { cpu::max_pool_forward<T>(g, xc.data<T>(), y.data<T>(), idx.data<int32_t>()); });
-  }
+  Tensor y = Tensor::empty(ys, x.dtype(), x.device());
+  Tensor idx = Tensor::empty(ys, DType::I32, x.device());  // argmax within each (n, c) plane
+  if (y.numel() > 0) kern::max_pool_forward(g, xc, y, idx);
   const double flops = (double)y.numel() * (double)(g.k[0] * g.k[1] * g.k[2]);
-  record(op, y, {x}, [g, idx, op](const Tensor& gy, std::vector<Tensor>& gx) {
+  record(op, y, {x}, [g, idx](const Tensor& gy, std::vector<Tensor>& gx) {
     if (gy.numel() == 0) return;
-    GB_DISPATCH_FLOAT(gy.dtype(), op, {
-      cpu::max_pool_backward<T>(g, gy.data<T>(), idx.data<int32_t>(), gx[0].data<T>());
-    });
+    kern::max_pool_backward(g, gy, idx, gx[0]);
   }, flops);
   sp.finish(y, flops);
   return y;

@@ -7,8 +7,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/parallel.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -54,25 +53,12 @@ ReducePlan plan(const Tensor& a, std::vector<int64_t> dims, bool keepdim, const 
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
   check_float(a, "sum");
-  check_cpu(a, "sum");
   trace::Span sp("sum", {a});
   ReducePlan p = plan(a, dims, keepdim, "sum");
-  Tensor y = Tensor::empty(p.out, a.dtype());
-  GB_DISPATCH_FLOAT(a.dtype(), "sum", {
-    const T* x = p.rowmajor.data<T>();
-    T* o = y.data<T>();
-    const int64_t cols = p.cols;
-    cpu::parallel_for(p.rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        // Pairwise-ish: accumulate in double for f32 rows so long reductions stay accurate.
-        double acc = 0;
-        const T* row = x + r * cols;
-        for (int64_t c = 0; c < cols; ++c) acc += (double)row[c];
-        o[r] = (T)acc;
-      }
-    });
-  });
+  Tensor y = Tensor::empty(p.out, a.dtype(), a.device());
+  kern::sum_rows(p.rowmajor, y);  // [rows, cols] -> [rows]
   Shape in_shape = a.shape(), keep = p.out_keep;
+  // Backward: every input element receives its row's gradient (a broadcast view, accumulated).
   record("sum", y, {a}, [in_shape, keep](const Tensor& gy, std::vector<Tensor>& gx) {
     accumulate_grad(gx[0], gy.view_reshape(keep).view_expand(in_shape));
   }, (double)a.numel());
@@ -88,26 +74,13 @@ Tensor mean(const Tensor& a, const std::vector<int64_t>& dims, bool keepdim) {
 
 // Values and (first) argmax along one dim.
 static void max_impl(const Tensor& a, int64_t dim, bool keepdim, Tensor& vals, Tensor& idx, const char* op) {
-  check_cpu(a, op);
   GB_CHECK(a.dim() > 0 && a.numel() > 0, op, ": needs a non-empty tensor, got ", a.desc());
   int64_t d = wrap_dim(dim, a.dim(), op);
   ReducePlan p = plan(a, {d}, keepdim, op);
-  vals = Tensor::empty(p.out, a.dtype() == DType::F64 ? DType::F64 : DType::F32);
-  idx = Tensor::empty(p.out, DType::I32);
-  int32_t* id = idx.data<int32_t>();
-  Tensor src = p.rowmajor.dtype() == vals.dtype() ? p.rowmajor : p.rowmajor.to(vals.dtype());
-  GB_DISPATCH_FLOAT(vals.dtype(), op, {
-    const T* x = src.data<T>();
-    T* o = vals.data<T>();
-    for (int64_t r = 0; r < p.rows; ++r) {
-      const T* row = x + r * p.cols;
-      int64_t best = 0;
-      for (int64_t c = 1; c < p.cols; ++c)
-        if (row[c] > row[best]) best = c;
-      o[r] = row[best];
-      id[r] = (int32_t)best;
-    }
-  });
+  const DType vt = a.dtype() == DType::F64 ? DType::F64 : DType::F32;
+  vals = Tensor::empty(p.out, vt, a.device());
+  idx = Tensor::empty(p.out, DType::I32, a.device());
+  kern::max_rows(p.rowmajor.dtype() == vt ? p.rowmajor : p.rowmajor.to(vt), vals, idx);
 }
 
 Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
@@ -118,17 +91,11 @@ Tensor max(const Tensor& a, int64_t dim, bool keepdim) {
   const int64_t d = wrap_dim(dim, a.dim(), "max");
   Shape in_shape = a.shape();
   record("max", vals, {a}, [idx, d, in_shape](const Tensor& gy, std::vector<Tensor>& gx) {
-    // gx[..., idx, ...] += gy : walk output positions (outer, inner) around dim d.
+    // gx[..., idx, ...] += gy, with gx viewed as [outer, n, inner] around dim d.
     int64_t outer = 1, inner = 1, n = in_shape[d];
     for (int64_t i = 0; i < d; ++i) outer *= in_shape[i];
     for (int64_t i = d + 1; i < (int64_t)in_shape.size(); ++i) inner *= in_shape[i];
-    const int32_t* id = idx.data<int32_t>();
-    GB_DISPATCH_FLOAT(gy.dtype(), "max", {
-      const T* g = gy.data<T>();
-      T* out = gx[0].data<T>();
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) out[(o * n + id[o * inner + i]) * inner + i] += g[o * inner + i];
-    });
+    kern::max_backward(gy, idx, gx[0], outer, n, inner);
   }, (double)a.numel());
   sp.finish(vals, (double)a.numel());
   return vals;

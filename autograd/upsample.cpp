@@ -3,8 +3,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "autograd/trace.h"
-#include "tensor/cpu/upsample.h"
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 namespace {
@@ -13,12 +12,11 @@ template <size_t S>
 Tensor upsample_nd(const char* op, const Tensor& x, const std::array<int64_t, S>& out, bool align_corners) {
   GB_CHECK(x.defined(), op, ": input must be defined");
   check_float(x, op);
-  check_cpu(x, op);
   const int64_t nd = (int64_t)S + 2;
   GB_CHECK(x.dim() == nd, op, ": input must have ", nd, " dims ", S == 2 ? "[N,C,H,W]" : "[N,C,D,H,W]", ", got ",
            str(x.shape()));
   trace::Span sp(op, {x});
-  cpu::UpsampleGeom g;
+  UpsampleGeom g;
   g.planes = x.size(0) * x.size(1);
   g.align_corners = align_corners;
   Shape ys = {x.size(0), x.size(1)};
@@ -31,14 +29,12 @@ Tensor upsample_nd(const char* op, const Tensor& x, const std::array<int64_t, S>
     ys.push_back(out[i]);
   }
   Tensor xc = x.detach().contiguous();
-  Tensor y = Tensor::empty(ys, x.dtype());
-  if (y.numel() > 0) {
-    GB_DISPATCH_FLOAT(x.dtype(), op, { cpu::upsample_linear_forward<T>(g, xc.data<T>(), y.data<T>()); });
-  }
+  Tensor y = Tensor::empty(ys, x.dtype(), x.device());
+  if (y.numel() > 0) kern::upsample_forward(g, xc, y);
   const double flops = (double)y.numel() * (S == 2 ? 7.0 : 15.0);
-  record(op, y, {x}, [g, op](const Tensor& gy, std::vector<Tensor>& gx) {
+  record(op, y, {x}, [g](const Tensor& gy, std::vector<Tensor>& gx) {
     if (gy.numel() == 0) return;
-    GB_DISPATCH_FLOAT(gy.dtype(), op, { cpu::upsample_linear_backward<T>(g, gy.data<T>(), gx[0].data<T>()); });
+    kern::upsample_backward(g, gy, gx[0]);
   }, flops);
   sp.finish(y, flops);
   return y;

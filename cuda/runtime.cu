@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cuda/backend.h"
 #include "cuda/check.h"
 #include "cuda/runtime.h"
 #include "tensor/tensor.h"
@@ -43,6 +44,7 @@ bool init(std::string* why) {
     } else {
       static CudaAllocator alloc;
       register_allocator(Device::CUDA, &alloc);
+      register_backend(Device::CUDA, &cuda_backend());
       state = 1;
     }
   }

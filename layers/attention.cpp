@@ -39,8 +39,6 @@ Tensor MultiHeadAttention::forward(const Tensor& x) {
       ctx = scaled_dot_product_attention(q, k, v, scale, keep_ ? &probs : nullptr);
     }
     probs_ = keep_ ? probs : Tensor();
-    // q k^T and p v: 2 x B*H*T*T*Dh multiply-adds; scale + softmax ~6 per score
-    add_flops(2.0 * 2.0 * B * heads_ * T * T * head_dim_, 6.0 * B * heads_ * T * T);
     Tensor merged = reshape(contiguous(permute(ctx, {0, 2, 1, 3})), {B, T, hidden_});
     return proj_dropout->forward(out->forward(merged));
   });
@@ -60,7 +58,6 @@ Mlp::Mlp(int64_t hidden, int64_t mlp_dim, double p, Generator& gen) {
 Tensor Mlp::forward(const Tensor& x) {
   return run([&] {
     Tensor h = fc1->forward(x);
-    add_flops(0, 8.0 * h.numel());  // GELU
     h = dropout->forward(gelu(h));
     return dropout->forward(fc2->forward(h));
   });

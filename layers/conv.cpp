@@ -38,17 +38,11 @@ Tensor Conv2d::forward(const Tensor& x) {
     o.padding = spec_.padding;
     o.dilation = spec_.dilation;
     o.groups = spec_.groups;
-    Tensor y = conv2d(x, effective_weight(), bias, o);
-    // multiply-adds: every output element sums C/groups * kh * kw products
-    const double macs = (double)y.numel() * (spec_.in / spec_.groups) * spec_.kernel[0] * spec_.kernel[1];
-    add_flops(2 * macs, bias.defined() ? (double)y.numel() : 0.0);
-    return y;
+    return conv2d(x, effective_weight(), bias, o);
   });
 }
 
 Tensor StdConv2d::effective_weight() {
-  // mean, variance, subtract, divide: ~4 ops per weight element (per forward, independent of batch)
-  add_flops(0, 4.0 * weight.numel());
   return weight_standardize(weight, 1e-5);
 }
 
@@ -72,11 +66,7 @@ Tensor Conv3d::forward(const Tensor& x) {
     o.padding = spec_.padding;
     o.dilation = spec_.dilation;
     o.groups = spec_.groups;
-    Tensor y = conv3d(x, weight, bias, o);
-    const double macs =
-        (double)y.numel() * (spec_.in / spec_.groups) * spec_.kernel[0] * spec_.kernel[1] * spec_.kernel[2];
-    add_flops(2 * macs, bias.defined() ? (double)y.numel() : 0.0);
-    return y;
+    return conv3d(x, weight, bias, o);
   });
 }
 

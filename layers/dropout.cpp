@@ -5,7 +5,6 @@ namespace gb::nn {
 Tensor Dropout::forward(const Tensor& x) {
   return run([&] {
     if (!is_training() || p_ == 0) return x;
-    add_flops(0, 2.0 * x.numel());  // mask multiply and scale
     return dropout(x, p_, true, gen_);
   });
 }

@@ -9,8 +9,16 @@
 namespace gb::nn {
 
 static thread_local bool t_count_flops = false;
-FlopCountGuard::FlopCountGuard() : prev(t_count_flops) { t_count_flops = true; }
-FlopCountGuard::~FlopCountGuard() { t_count_flops = prev; }
+static thread_local trace::TraceSession* t_flop_session = nullptr;
+FlopCountGuard::FlopCountGuard() : prev(t_count_flops), session(std::make_unique<trace::TraceSession>()) {
+  t_count_flops = true;
+  prev_session_ = t_flop_session;
+  t_flop_session = session.get();
+}
+FlopCountGuard::~FlopCountGuard() {
+  t_count_flops = prev;
+  t_flop_session = prev_session_;
+}
 bool flop_counting() { return t_count_flops; }
 
 static int g_hook_id = 0;
@@ -258,6 +266,20 @@ void Module::fire_hooks(const Tensor& y) {
            y.desc(), "); is grad mode off?");
   Tensor t = y;
   for (auto& h : bwd_hooks_) t.register_hook(h.fn);
+}
+
+size_t Module::flop_mark() const {
+  return t_count_flops && t_flop_session ? t_flop_session->records().size() : 0;
+}
+void Module::count_flops_since(size_t mark) {
+  if (!t_count_flops || !t_flop_session) return;
+  const auto& recs = t_flop_session->records();
+  for (size_t i = mark; i < recs.size(); ++i) {
+    const auto& r = recs[i];
+    if (r.phase != "forward" || r.scope != full_name_) continue;
+    flops_.mac += r.mac;
+    flops_.other += r.flops - r.mac;
+  }
 }
 
 Flops Module::flops() const {

@@ -25,6 +25,7 @@
 
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "autograd/trace.h"
 
 namespace gb::nn {
 
@@ -39,11 +40,16 @@ struct Flops {
   double total() const { return mac + other; }
 };
 
-// While alive (on this thread), leaf modules accumulate their forward FLOPs into Module::flops().
+// While alive (on this thread), every module adds the FLOPs of the ops recorded in its own scope
+// into Module::flops(). One source: the numbers are the ops' own counts from their trace records
+// (autograd/trace.h; `mac` is the multiply-add part of convolutions, linears and matmuls), grouped by
+// the layer scope that was active when each op ran, so a per-layer table and the op trace agree.
 struct FlopCountGuard {
   FlopCountGuard();
   ~FlopCountGuard();
   bool prev;
+  std::unique_ptr<trace::TraceSession> session;
+  trace::TraceSession* prev_session_ = nullptr;
 };
 bool flop_counting();
 
@@ -121,15 +127,14 @@ class Module {
   // Every forward goes through here:  return run([&] { return conv2d(x, weight, bias, o); });
   template <class F> Tensor run(F&& f) {
     Tensor y;
+    const size_t mark = flop_mark();
     {
       ScopeGuard sg(full_name_);
       y = f();
     }
+    count_flops_since(mark);
     fire_hooks(y);
     return y;
-  }
-  void add_flops(double mac, double other = 0) {
-    if (flop_counting()) { flops_.mac += mac; flops_.other += other; }
   }
   void add_child(const std::string& name, std::shared_ptr<Module> m);
   virtual void on_train(bool) {}
@@ -137,6 +142,10 @@ class Module {
  private:
   void set_names(const std::string& full, const std::string& local);
   void fire_hooks(const Tensor& y);
+  // FLOP counting (FlopCountGuard): the trace position before the forward, and the sum of the
+  // forward records made since then in this module's own scope.
+  size_t flop_mark() const;
+  void count_flops_since(size_t mark);
   void collect(const std::string& prefix, NamedTensors& out, bool params, bool buffers) const;
 
   std::string full_name_, local_name_;

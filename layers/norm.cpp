@@ -18,7 +18,6 @@ Tensor GroupNorm::forward(const Tensor& x) {
   return run([&] {
     GB_CHECK(x.dim() >= 2 && x.size(1) == channels_, "GroupNorm '", full_name(), "': expected [N, ", channels_,
              ", *], got ", x.desc());
-    add_flops(0, 7.0 * x.numel());
     return group_norm(x, groups_, weight, bias, eps_);
   });
 }
@@ -44,7 +43,6 @@ Tensor BatchNorm::forward(const Tensor& x) {
              "-d input with ", channels_, " channels, got ", x.desc());
     const bool tr = is_training();
     if (tr) num_batches_tracked.data<int32_t>()[0] += 1;
-    add_flops(0, (tr ? 7.0 : 2.0) * x.numel());
     return batch_norm(x, weight, bias, running_mean, running_var, tr, momentum_, eps_);
   });
 }
@@ -61,7 +59,6 @@ Tensor LayerNorm::forward(const Tensor& x) {
   return run([&] {
     GB_CHECK(x.dim() >= 1 && x.size(-1) == d_, "LayerNorm '", full_name(), "': expected last dim ", d_, ", got ",
              x.desc());
-    add_flops(0, 7.0 * x.numel());
     return layer_norm(x, weight, bias, eps_);
   });
 }

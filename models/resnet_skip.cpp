@@ -22,11 +22,8 @@ Tensor PreActBottleneck::forward(const Tensor& x) {
     Tensor residual = x;
     if (downsample) residual = gn_proj->forward(downsample->forward(x));
     Tensor y = relu(gn1->forward(conv1->forward(x)));
-    double other = (double)y.numel();  // relu
     y = relu(gn2->forward(conv2->forward(y)));
-    other += (double)y.numel();
     y = gn3->forward(conv3->forward(y));
-    add_flops(0, other + 2.0 * (double)y.numel());  // + residual add and the final relu
     return relu(add(residual, y));
   });
 }
@@ -59,7 +56,6 @@ Tensor ResNetV2::forward(const Tensor& x_in, std::vector<Tensor>& features) {
     Tensor x = root->forward(x_in);
     feats.push_back(x);
     x = max_pool2d(x, {3, 3}, {2, 2}, {0, 0});  // official: created in forward, not a child
-    add_flops(0, 8.0 * x.numel());
     auto& blocks = body->children();
     for (size_t i = 0; i + 1 < blocks.size(); ++i) {
       x = dynamic_cast<nn::Unary&>(*blocks[i].second).forward(x);

@@ -49,7 +49,6 @@ Tensor Embeddings::forward(const Tensor& x_in, std::vector<Tensor>& features) {
              " but the model was built for ", grid_h, "x", grid_w, " (input ", str(x_in.shape()), ")");
     const int64_t B = x.size(0), D = x.size(1);
     x = transpose(reshape(x, {B, D, grid_h * grid_w}), 1, 2);  // [B, n_patches, hidden]
-    add_flops(0, (double)x.numel());
     return dropout->forward(add(x, position_embeddings));
   });
 }
@@ -65,7 +64,6 @@ Block::Block(const TransUNetConfig& c, Generator& gen) {
 Tensor Block::forward(const Tensor& x) {
   return run([&] {
     Tensor h = add(attn->forward(attention_norm->forward(x)), x);
-    add_flops(0, 2.0 * x.numel());  // two residual adds
     return add(ffn->forward(ffn_norm->forward(h)), h);
   });
 }

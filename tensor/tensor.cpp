@@ -1,6 +1,8 @@
 #include "tensor/tensor.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +10,7 @@
 
 #include "tensor/cpu/strided.h"
 #include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb {
 
@@ -44,19 +47,88 @@ Storage::~Storage() {
   if (data && deleter) deleter(data);
 }
 
+// ---------------------------------------------------------------- overflow sentinels
+namespace {
+constexpr size_t kGuard = 64;
+constexpr unsigned char kGuardByte = 0xA7;
+std::atomic<bool> g_guards{false};
+std::mutex g_guard_mu;
+std::vector<std::string> g_guard_reports;
+
+// Checks the guard bytes of a framed buffer: base .. base+kGuard (head) and data+nbytes .. base+total
+// (tail), as read back from the device into `host` (total bytes).
+void check_guards(const unsigned char* host, size_t total, size_t nbytes, Device dev) {
+  for (size_t i = 0; i < kGuard; ++i)
+    if (host[i] != kGuardByte) {
+      std::lock_guard<std::mutex> lk(g_guard_mu);
+      g_guard_reports.push_back(std::string("a kernel wrote ") + std::to_string(kGuard - i) +
+                                " bytes before the start of a " + std::to_string(nbytes) + "-byte " +
+                                device_name(dev) + " buffer");
+      return;
+    }
+  for (size_t i = kGuard + nbytes; i < total; ++i)
+    if (host[i] != kGuardByte) {
+      std::lock_guard<std::mutex> lk(g_guard_mu);
+      g_guard_reports.push_back(std::string("a kernel wrote past the end of a ") + std::to_string(nbytes) + "-byte " +
+                                device_name(dev) + " buffer (byte " + std::to_string(i - kGuard) + ")");
+      return;
+    }
+}
+}  // namespace
+
+void set_overflow_guards(bool on) { g_guards = on; }
+bool overflow_guards() { return g_guards; }
+std::vector<std::string> take_overflow_reports() {
+  std::lock_guard<std::mutex> lk(g_guard_mu);
+  std::vector<std::string> r;
+  r.swap(g_guard_reports);
+  return r;
+}
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
   auto s = std::make_shared<Storage>();
   s->nbytes = nbytes;
   s->device = dev;
   size_t n = std::max<size_t>(64, (nbytes + 63) / 64 * 64);
+  Allocator* a = nullptr;
+  if (dev != Device::CPU) {
+    a = allocator_for(dev);
+    GB_CHECK(a, "Storage: no allocator for device ", device_name(dev),
+             " (built without CUDA, or no CUDA device present)");
+  }
+  if (g_guards) {
+    // [head guard kGuard][data nbytes][tail guard up to n + kGuard]; data stays 64-byte aligned.
+    const size_t total = kGuard + n + kGuard;
+    std::vector<unsigned char> pattern(total, kGuardByte);
+    unsigned char* base = nullptr;
+    if (dev == Device::CPU) {
+      base = static_cast<unsigned char*>(std::aligned_alloc(64, total));
+      GB_CHECK(base, "Storage: out of host memory allocating ", nbytes, " bytes");
+      std::memcpy(base, pattern.data(), total);
+    } else {
+      base = static_cast<unsigned char*>(a->allocate(total));
+      a->copy_from_host(base, pattern.data(), total);
+    }
+    s->data = base + kGuard;
+    s->deleter = [a, total, nbytes, dev](void* p) {
+      unsigned char* b = static_cast<unsigned char*>(p) - kGuard;
+      if (dev == Device::CPU) {
+        check_guards(b, total, nbytes, dev);
+        std::free(b);
+      } else {
+        std::vector<unsigned char> host(total);
+        a->copy_to_host(host.data(), b, total);
+        check_guards(host.data(), total, nbytes, dev);
+        a->deallocate(b);
+      }
+    };
+    return s;
+  }
   if (dev == Device::CPU) {
     s->data = std::aligned_alloc(64, n);
     GB_CHECK(s->data, "Storage: out of host memory allocating ", nbytes, " bytes");
     s->deleter = [](void* p) { std::free(p); };
   } else {
-    Allocator* a = allocator_for(dev);
-    GB_CHECK(a, "Storage: no allocator for device ", device_name(dev),
-             " (built without CUDA, or no CUDA device present)");
     s->data = a->allocate(n);
     s->deleter = [a](void* p) { a->deallocate(p); };
   }
@@ -207,19 +279,11 @@ template std::vector<uint8_t> Tensor::to_vector_as<uint8_t>() const;
 std::vector<double> Tensor::to_vector() const { return to_vector_as<double>(); }
 
 // ---------------------------------------------------------------- copies
-template <class D, class S>
-static void copy_strided(const Shape& shape, D* dst, const Shape& dst_st, const S* src, const Shape& src_st) {
-  cpu::for_each_run<2>(shape, {dst_st.data(), src_st.data()}, [&](const int64_t* off, int64_t len) {
-    const int64_t ds = shape.empty() ? 1 : dst_st.back(), ss = shape.empty() ? 1 : src_st.back();
-    D* d = dst + off[0];
-    const S* s = src + off[1];
-    for (int64_t i = 0; i < len; ++i) d[i * ds] = (D)s[i * ss];
-  });
-}
-
+// Same-device copies and fills are kernels of the device's backend (tensor/kernels.h); only the
+// transfers between devices go through the allocators.
 void Tensor::copy_from(const Tensor& src) {
   GB_CHECK(src.shape() == shape(), "Tensor::copy_from: shape ", str(src.shape()), " into ", str(shape()));
-  if (device() != Device::CPU || src.device() != Device::CPU) {
+  if (device() != src.device()) {
     // Cross-device copies go through contiguous buffers of equal dtype.
     GB_CHECK(src.dtype() == dtype(), "Tensor::copy_from: cross-device copy needs equal dtypes (", src.desc(),
              " -> ", desc(), ")");
@@ -228,35 +292,17 @@ void Tensor::copy_from(const Tensor& src) {
     size_t n = numel() * dtype_size(dtype());
     if (device() == Device::CPU)
       allocator_for(src.device())->copy_to_host(raw_data(), src.raw_data(), n);
-    else if (src.device() == Device::CPU)
-      allocator_for(device())->copy_from_host(raw_data(), src.raw_data(), n);
     else
-      allocator_for(device())->copy_device(raw_data(), src.raw_data(), n);
+      allocator_for(device())->copy_from_host(raw_data(), src.raw_data(), n);
     return;
   }
-  GB_DISPATCH_ALL(dtype(), "Tensor::copy_from", {
-    using DT = T;
-    DT* d = data<DT>();
-    GB_DISPATCH_ALL(src.dtype(), "Tensor::copy_from",
-                    { copy_strided<DT, T>(shape(), d, strides(), src.data<T>(), src.strides()); });
-  });
+  if (numel() == 0) return;
+  kern::copy(*this, src);
 }
 
 void Tensor::fill(double v) {
-  if (device() != Device::CPU) {
-    Tensor h = Tensor::full(shape(), v, dtype());
-    GB_CHECK(is_contiguous(), "Tensor::fill: device tensor must be contiguous");
-    copy_from(h);
-    return;
-  }
-  GB_DISPATCH_ALL(dtype(), "Tensor::fill", {
-    T* p = data<T>();
-    Shape zero(dim(), 0);
-    cpu::for_each_run<1>(shape(), {strides().data()}, [&](const int64_t* off, int64_t len) {
-      const int64_t s = dim() ? strides().back() : 1;
-      for (int64_t i = 0; i < len; ++i) p[off[0] + i * s] = (T)v;
-    });
-  });
+  if (numel() == 0) return;
+  kern::fill(*this, v);
 }
 
 Tensor Tensor::contiguous() const {
@@ -265,12 +311,7 @@ Tensor Tensor::contiguous() const {
 }
 Tensor Tensor::clone() const {
   Tensor out = make(shape(), dtype(), device());
-  if (device() == Device::CPU) {
-    out.copy_from(*this);
-  } else {
-    GB_CHECK(is_contiguous(), "Tensor::clone: non-contiguous device tensors need a device kernel");
-    out.copy_from(*this);
-  }
+  out.copy_from(*this);
   return out;
 }
 Tensor Tensor::to(DType t) const {

@@ -39,6 +39,14 @@ struct Allocator {
 void register_allocator(Device dev, Allocator* a);
 Allocator* allocator_for(Device dev);  // nullptr when that device was not built/registered
 
+// Overflow sentinels (after ggml's test-backend-ops): while on, every new allocation, on any device,
+// is framed by 64 guard bytes before the data and guard bytes from the data's last byte to the next
+// 64-byte boundary plus 64 more. When such a buffer is freed its guards are checked; a kernel that
+// wrote before or past its buffer leaves a report. The op harness turns this on around every run.
+void set_overflow_guards(bool on);
+bool overflow_guards();
+std::vector<std::string> take_overflow_reports();  // the reports so far (and clears them)
+
 class Tensor;
 struct Node;  // autograd/node.h
 

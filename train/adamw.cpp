@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 #include "train/optimizer.h"
 
 namespace gb::train {
@@ -18,27 +18,12 @@ void AdamW::step() {
     Tensor& p = params_[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    check_cpu(p, "AdamW::step");
     GB_CHECK(g.shape() == p.shape(), "AdamW::step: gradient ", g.desc(), " for parameter ", p.desc());
     g = g.contiguous();
-    if (!m_[i].defined()) m_[i] = Tensor::zeros(p.shape(), p.dtype()), v_[i] = Tensor::zeros(p.shape(), p.dtype());
+    if (!m_[i].defined())
+      m_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device()), v_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
     const int64_t t = ++t_[i];
-    GB_DISPATCH_FLOAT(p.dtype(), "AdamW::step", {
-      T* w = p.data<T>();
-      const T* gr = g.data<T>();
-      T* m = m_[i].data<T>();
-      T* v = v_[i].data<T>();
-      const T lr = (T)opt_.lr, b1 = (T)opt_.beta1, b2 = (T)opt_.beta2, eps = (T)opt_.eps, wd = (T)opt_.weight_decay;
-      const T c1 = (T)(1.0 - std::pow(opt_.beta1, (double)t)), c2 = (T)(1.0 - std::pow(opt_.beta2, (double)t));
-      const T sc2 = std::sqrt(c2);
-      for (int64_t k = 0; k < p.numel(); ++k) {
-        w[k] -= lr * wd * w[k];
-        m[k] = b1 * m[k] + (1 - b1) * gr[k];
-        v[k] = b2 * v[k] + (1 - b2) * gr[k] * gr[k];
-        // torch: denom = sqrt(v) / sqrt(c2) + eps; p -= (lr / c1) * m / denom
-        w[k] -= (lr / c1) * m[k] / (std::sqrt(v[k]) / sc2 + eps);
-      }
-    });
+    kern::adamw_update(p, g, m_[i], v_[i], opt_.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, t);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "train/run.h"
 
+#include "train/device.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -529,6 +531,10 @@ RunResult Run::go(bool resume) {
       for (const char* f : {"checkpoints", "best.safetensors", "model.safetensors", "curves.png"}) fs::remove_all(dir_ / f);
   }
   setup_model_and_data(resume);
+  {
+    const DeviceChoice dc = choose_device(o_.device, cfg_, true, "train");
+    if (!dc.note.empty()) say(dc.note);
+  }
   RunResult res;
   res.total_steps = total_;
   res.val_cases = split_.val;

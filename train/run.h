@@ -64,6 +64,7 @@ struct RunOptions {
   int threads = 0;            // 0: as configured (GB_THREADS / hardware)
   std::string out;            // the run folder
   bool force = false;         // allow a run folder that already holds a run (it is replaced)
+  std::string device = "auto";  // cpu | cuda | auto (train/device.h): the CPU, saying why, without a usable GPU
   std::string command_line;   // for run.json
   // Test hook: make the loss of this step NaN (-1: never). Used to check the NaN stop.
   int64_t fault_nan_at_step = -1;

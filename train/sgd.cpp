@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace gb::train {
 
@@ -18,22 +18,11 @@ void Sgd::step() {
     Tensor& p = params_[i];
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    check_cpu(p, "Sgd::step");
     GB_CHECK(g.shape() == p.shape(), "Sgd::step: gradient ", g.desc(), " for parameter ", p.desc());
     g = g.contiguous();
     const bool first = !bufs_[i].defined();
-    if (first) bufs_[i] = Tensor::empty(p.shape(), p.dtype());
-    GB_DISPATCH_FLOAT(p.dtype(), "Sgd::step", {
-      T* w = p.data<T>();
-      const T* gr = g.data<T>();
-      T* b = bufs_[i].data<T>();
-      const T lr = (T)opt_.lr, mom = (T)opt_.momentum, wd = (T)opt_.weight_decay;
-      for (int64_t k = 0; k < p.numel(); ++k) {
-        T d = gr[k] + wd * w[k];
-        b[k] = first ? d : mom * b[k] + d;
-        w[k] -= lr * b[k];
-      }
-    });
+    if (first) bufs_[i] = Tensor::empty(p.shape(), p.dtype(), p.device());
+    kern::sgd_update(p, g, bufs_[i], opt_.lr, opt_.momentum, opt_.weight_decay, first);
   }
 }
 

@@ -11,28 +11,12 @@
 #include <array>
 #include <cstdint>
 
+#include "tensor/geometry.h"
+
 namespace gb::cpu {
 
-struct ConvGeom {
-  int64_t N = 1, C = 1, O = 1, groups = 1;
-  std::array<int64_t, 3> in{1, 1, 1};      // D, H, W
-  std::array<int64_t, 3> k{1, 1, 1};       // KD, KH, KW
-  std::array<int64_t, 3> out{1, 1, 1};     // OD, OH, OW
-  std::array<int64_t, 3> stride{1, 1, 1}, pad{0, 0, 0}, dil{1, 1, 1};
-
-  int64_t Cg() const { return C / groups; }
-  int64_t Og() const { return O / groups; }
-  int64_t in_size() const { return in[0] * in[1] * in[2]; }
-  int64_t out_size() const { return out[0] * out[1] * out[2]; }
-  int64_t k_size() const { return k[0] * k[1] * k[2]; }
-  // Forward multiply-adds counted as 2 FLOPs.
-  double flops() const { return 2.0 * (double)N * (double)O * (double)out_size() * (double)Cg() * (double)k_size(); }
-};
-
-// Output size along one dimension (torch): floor((in + 2 pad - dil (k - 1) - 1) / stride) + 1.
-inline int64_t conv_out_size(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
-  return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1;
-}
+using ::gb::ConvGeom;
+using ::gb::conv_out_size;
 
 template <class T>
 void conv_forward_ref(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);

@@ -8,14 +8,11 @@
 #include <array>
 #include <cstdint>
 
+#include "tensor/geometry.h"
+
 namespace gb::cpu {
 
-struct PoolGeom {
-  int64_t planes = 1;
-  std::array<int64_t, 3> in{1, 1, 1}, k{1, 1, 1}, stride{1, 1, 1}, pad{0, 0, 0}, out{1, 1, 1};
-  int64_t in_size() const { return in[0] * in[1] * in[2]; }
-  int64_t out_size() const { return out[0] * out[1] * out[2]; }
-};
+using ::gb::PoolGeom;
 
 template <class T>
 void max_pool_forward(const PoolGeom& g, const T* x, T* y, int32_t* idx);

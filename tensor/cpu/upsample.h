@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tensor/geometry.h"
+
 namespace gb::cpu {
 
 struct LinearTap {
@@ -22,13 +24,7 @@ struct LinearTap {
 // The taps of every output coordinate along one dim.
 std::vector<LinearTap> linear_taps(int64_t in, int64_t out, bool align_corners);
 
-struct UpsampleGeom {
-  int64_t planes = 1;
-  std::array<int64_t, 3> in{1, 1, 1}, out{1, 1, 1};
-  bool align_corners = false;
-  int64_t in_size() const { return in[0] * in[1] * in[2]; }
-  int64_t out_size() const { return out[0] * out[1] * out[2]; }
-};
+using ::gb::UpsampleGeom;
 
 template <class T>
 void upsample_linear_forward(const UpsampleGeom& g, const T* x, T* y);

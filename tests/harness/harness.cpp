@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "autograd/backends.h"
 #include "autograd/node.h"
+#include "tensor/backend.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/dispatch.h"
 
@@ -20,8 +22,8 @@ Registrar::Registrar(std::vector<OpCase> cs) {
   for (auto& c : cs) registry().push_back(std::move(c));
 }
 
-std::vector<Backend>& backends() {
-  static std::vector<Backend> b = {
+std::vector<HarnessBackend>& backends() {
+  static std::vector<HarnessBackend> b = {
       {"cpu-opt", [] { return true; },
        [](const std::function<void()>& f) {
          cpu::ReferenceKernelsGuard g(false);
@@ -307,33 +309,120 @@ CheckResult check_accumulate(const OpCase& c, uint64_t seed) {
   });
 }
 
-CheckResult check_backends(const OpCase& c, uint64_t seed) {
-  return guarded([&]() -> std::string {
-    Run ref;
-    {
-      cpu::ReferenceKernelsGuard g(true);
-      ref = forward_backward(c, DType::F32, seed, Device::CPU, c.check_grad);
+const char* status_name(BackendCheck::Status s) {
+  switch (s) {
+    case BackendCheck::Status::passes: return "passes";
+    case BackendCheck::Status::fails: return "fails";
+    case BackendCheck::Status::not_supported: return "not supported";
+    case BackendCheck::Status::not_available: return "n/a";
+  }
+  return "?";
+}
+
+namespace {
+// Turns the overflow sentinels on for one scope; what they caught is read with take_overflow_reports.
+struct GuardScope {
+  GuardScope() : prev(overflow_guards()) { set_overflow_guards(true); }
+  ~GuardScope() { set_overflow_guards(prev); }
+  bool prev;
+};
+std::string overflow_detail(const std::string& who) {
+  auto reps = take_overflow_reports();
+  if (reps.empty()) return "";
+  std::string d = who + ": " + reps[0];
+  if (reps.size() > 1) d += " (and " + std::to_string(reps.size() - 1) + " more)";
+  return d;
+}
+}  // namespace
+
+std::vector<BackendCheck> check_backends_each(const OpCase& c, uint64_t seed) {
+  std::vector<BackendCheck> out;
+  Run ref;
+  std::set<KernelUse> uses;
+  std::string ref_error;
+  take_overflow_reports();  // start clean
+  try {
+    GuardScope gs;
+    KernelUseRecorder rec;
+    cpu::ReferenceKernelsGuard g(true);
+    ref = forward_backward(c, DType::F32, seed, Device::CPU, c.check_grad);
+    uses = rec.uses();
+  } catch (const std::exception& e) {
+    ref_error = std::string("cpu-ref: exception: ") + e.what();
+  }
+  // The reference's outputs are kept for the comparison; its other buffers are freed by now.
+  if (ref_error.empty()) ref_error = overflow_detail("cpu-ref");
+  for (auto& be : backends()) {
+    BackendCheck bc;
+    bc.backend = be.name;
+    if (!ref_error.empty()) {
+      bc.status = BackendCheck::Status::fails;
+      bc.detail = ref_error;
+      out.push_back(bc);
+      continue;
     }
-    std::string skipped;
-    for (auto& be : backends()) {
-      if (!be.available()) continue;
+    if (!be.available()) {
+      out.push_back(bc);
+      continue;
+    }
+    if (be.device != Device::CPU) {
+      auto missing = unsupported_ops(uses, be.device);
+      if (!missing.empty()) {
+        bc.status = BackendCheck::Status::not_supported;
+        for (size_t i = 0; i < missing.size(); ++i) bc.detail += (i ? "; " : "") + missing[i];
+        out.push_back(bc);
+        continue;
+      }
+    }
+    std::string e;
+    try {
+      GuardScope gs;
       Run got;
       be.scope([&] { got = forward_backward(c, DType::F32, seed, be.device, c.check_grad); });
       auto rv = ref.y.to_vector();
-      std::string e = compare(got.y.to_vector(), rv, ref.y.shape(), c.f32_rtol, c.f32_atol * std::max(1.0, max_abs(rv)),
-                              be.name + " forward");
-      if (!e.empty()) return e;
-      for (size_t i = 0; i < ref.grads.size(); ++i) {
+      e = compare(got.y.to_vector(), rv, ref.y.shape(), c.f32_rtol, c.f32_atol * std::max(1.0, max_abs(rv)),
+                  be.name + " forward");
+      for (size_t i = 0; e.empty() && i < ref.grads.size(); ++i) {
         if (!ref.grads[i].defined()) continue;
-        if (!got.grads[i].defined()) return be.name + ": missing gradient for input " + std::to_string(i);
+        if (!got.grads[i].defined()) {
+          e = be.name + ": missing gradient for input " + std::to_string(i);
+          break;
+        }
         auto gv = ref.grads[i].to_vector();
         e = compare(got.grads[i].to_vector(), gv, ref.grads[i].shape(), c.f32_rtol,
                     c.f32_atol * std::max(1.0, max_abs(gv)), be.name + " grad of input " + std::to_string(i));
-        if (!e.empty()) return e;
       }
+    } catch (const std::exception& ex) {
+      e = be.name + ": exception: " + ex.what();
     }
-    return "";
-  });
+    const std::string ov = overflow_detail(be.name);  // `got` is freed: its guards are checked
+    if (e.empty()) e = ov;
+    bc.status = e.empty() ? BackendCheck::Status::passes : BackendCheck::Status::fails;
+    bc.detail = e;
+    out.push_back(bc);
+  }
+  // The reference's own outputs (kept for the comparisons) are checked as they are freed.
+  ref = Run();
+  const std::string tail = overflow_detail("cpu-ref");
+  if (!tail.empty())
+    for (auto& bc : out) {
+      bc.status = BackendCheck::Status::fails;
+      bc.detail = tail;
+    }
+  return out;
+}
+
+CheckResult check_backends(const OpCase& c, uint64_t seed) {
+  CheckResult r;
+  r.ran = true;
+  r.ok = true;
+  for (const auto& b : check_backends_each(c, seed))
+    if (b.status == BackendCheck::Status::fails) {
+      r.ok = false;
+      r.detail = b.detail;
+      break;
+    }
+  return r;
 }
 
 CaseReport run_case(const OpCase& c, uint64_t seed) {
@@ -341,7 +430,15 @@ CaseReport run_case(const OpCase& c, uint64_t seed) {
   r.forward = check_forward(c, seed);
   r.grad = check_grad(c, seed);
   r.accumulate = check_accumulate(c, seed);
-  r.backend = check_backends(c, seed);
+  r.backends = check_backends_each(c, seed);
+  r.backend.ran = true;
+  r.backend.ok = true;
+  for (const auto& b : r.backends)
+    if (b.status == BackendCheck::Status::fails) {
+      r.backend.ok = false;
+      r.backend.detail = b.detail;
+      break;
+    }
   return r;
 }
 

@@ -5,7 +5,12 @@
 //              gradient (L = sum(r * y) with a fixed random r, so every output element matters)
 //   accumulate backward twice (retain_graph) gives exactly twice the gradient (the += contract)
 //   backend    every other backend (optimised CPU kernels; CUDA when present) vs the CPU reference
-//              kernels, forward output and every input gradient, in f32
+//              kernels, forward output and every input gradient, in f32. Per backend the case
+//              "passes", "fails" (worst element), or is "not supported": the kernels the case
+//              calls (recorded on the reference run) are not all ported there (tensor/backend.h
+//              supports()); that is reported, never failed, so a backend can be ported op by op.
+//              Every run has overflow sentinels around every buffer it allocates
+//              (set_overflow_guards): a kernel writing outside its output fails the case.
 // Register cases from tests/harness/ops_<family>.cpp with GB_HARNESS_CASES.
 #pragma once
 #include <functional>
@@ -52,8 +57,18 @@ struct CheckResult {
   bool ran = false, ok = false;
   std::string detail;  // worst element or exception
 };
+// One backend's verdict on one case.
+struct BackendCheck {
+  enum class Status { passes, fails, not_supported, not_available };
+  std::string backend;
+  Status status = Status::not_available;
+  std::string detail;  // the worst element (fails), the missing kernels (not supported)
+};
+const char* status_name(BackendCheck::Status s);  // "passes", "fails", "not supported", "n/a"
+
 struct CaseReport {
-  CheckResult forward, grad, accumulate, backend;
+  CheckResult forward, grad, accumulate, backend;  // backend: ok unless some backend fails
+  std::vector<BackendCheck> backends;              // one per entry of backends(), in order
 };
 
 std::vector<OpCase>& registry();
@@ -63,19 +78,21 @@ struct Registrar {
 
 // Backends other than the CPU reference. Each runs `fn` with inputs already converted for it and
 // returns the output and input gradients moved back to the CPU.
-struct Backend {
+struct HarnessBackend {
   std::string name;
   std::function<bool()> available;
   std::function<void(const std::function<void()>&)> scope;  // e.g. turns reference kernels off
   Device device = Device::CPU;
 };
-std::vector<Backend>& backends();
+std::vector<HarnessBackend>& backends();
 
 CaseReport run_case(const OpCase& c, uint64_t seed = 1234);
 CheckResult check_forward(const OpCase& c, uint64_t seed);
 CheckResult check_grad(const OpCase& c, uint64_t seed);
 CheckResult check_accumulate(const OpCase& c, uint64_t seed);
 CheckResult check_backends(const OpCase& c, uint64_t seed);
+// Per backend, with the reference run's own sentinel check folded into the first entry's failure.
+std::vector<BackendCheck> check_backends_each(const OpCase& c, uint64_t seed);
 
 // Materialise the inputs of a case (leaves) and the tensors handed to the op (views when noncontig).
 struct Inputs {

@@ -1,0 +1,45 @@
+// CPU backend: convolution (plain loops or vol2col + GEMM, chosen here by the reference-kernel
+// switch) and weight standardisation.
+#include "tensor/cpu/backend.h"
+#include "tensor/cpu/conv.h"
+#include "tensor/cpu/kernel_mode.h"
+#include "tensor/dispatch.h"
+
+namespace gb::cpu {
+namespace {
+template <class T> const T* cptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+template <class T> T* mptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+}  // namespace
+
+void CpuBackend::conv_forward(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
+  GB_DISPATCH_FLOAT(y.dtype(), "conv_forward", {
+    if (use_reference_kernels())
+      conv_forward_ref<T>(g, x.data<T>(), w.data<T>(), cptr<T>(bias), y.data<T>());
+    else
+      cpu::conv_forward<T>(g, x.data<T>(), w.data<T>(), cptr<T>(bias), y.data<T>());
+  });
+}
+
+void CpuBackend::conv_backward(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& gy, Tensor& gx,
+                               Tensor& gw, Tensor& gbias) {
+  GB_DISPATCH_FLOAT(gy.dtype(), "conv_backward", {
+    if (use_reference_kernels())
+      conv_backward_ref<T>(g, cptr<T>(x), cptr<T>(w), gy.data<T>(), mptr<T>(gx), mptr<T>(gw), mptr<T>(gbias));
+    else
+      cpu::conv_backward<T>(g, cptr<T>(x), cptr<T>(w), gy.data<T>(), mptr<T>(gx), mptr<T>(gw), mptr<T>(gbias));
+  });
+}
+
+void CpuBackend::weight_std_forward(const Tensor& w, double eps, Tensor& y) {
+  const int64_t O = w.size(0), K = O ? w.numel() / O : 0;
+  GB_DISPATCH_FLOAT(y.dtype(), "weight_std_forward",
+                    { cpu::weight_standardize_forward<T>(O, K, w.data<T>(), eps, y.data<T>()); });
+}
+
+void CpuBackend::weight_std_backward(const Tensor& w, double eps, const Tensor& gy, Tensor& gw) {
+  const int64_t O = w.size(0), K = O ? w.numel() / O : 0;
+  GB_DISPATCH_FLOAT(gw.dtype(), "weight_std_backward",
+                    { cpu::weight_standardize_backward<T>(O, K, w.data<T>(), eps, gy.data<T>(), gw.data<T>()); });
+}
+
+}  // namespace gb::cpu
