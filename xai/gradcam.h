@@ -9,7 +9,8 @@
 //     upsampled  relu resized to the input, bilinear with half-pixel centres (H x W)
 //     normalised (upsampled - min) / (max - min)  in [0, 1]; all zeros when the map is constant
 // The gradient comes from this engine's own reverse pass: a forward hook keeps A and retains its
-// gradient; nothing is approximated.
+// gradient; nothing is approximated. This is the one-sample, one-layer Grad-CAM the demo uses; the
+// whole family (HiResCAM, Grad-CAM++, LayerCAM, several layers, batches, 3-D) is xai/cam.h.
 #pragma once
 #include <string>
 

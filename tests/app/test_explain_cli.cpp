@@ -1,0 +1,190 @@
+// `glassbox explain` as a user runs it: maps in the input's geometry, panels, metrics and a
+// completeness line for IG; --list-layers; and one clear line with a non-zero exit for every bad
+// input, with nothing written (or overwritten).
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../train/run_test_util.h"
+#include "io/nifti.h"
+
+extern char** environ;
+namespace fs = std::filesystem;
+using namespace gb;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout + stderr
+};
+
+Result glassbox(const std::vector<std::string>& args) {
+  static int n = 0;
+  const std::string log = (fs::temp_directory_path() / ("gb_explain_" + std::to_string(::getpid()) + "_" +
+                                                        std::to_string(n++) + ".log")).string();
+  std::vector<std::string> all = {GB_GLASSBOX_BIN};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid;
+  EXPECT_EQ(posix_spawn(&pid, GB_GLASSBOX_BIN, &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  Result r;
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = gbrun::read_file(log);
+  fs::remove(log);
+  return r;
+}
+
+// A trained micro checkpoint and a phantom volume with labels, made once for the suite.
+struct Fixture {
+  std::string dir, ckpt, vol, seg;
+  Fixture() {
+    dir = gbrun::scratch("explain_cli");
+    Result t = glassbox({"train", "--model", "micro", "--size", "32", "--data", "phantom:4:7", "--phantom-size", "32",
+                         "--phantom-depth", "8", "--val-cases", "1", "--steps", "40", "--batch", "2", "--lr", "0.05",
+                         "--val-every", "40", "--ckpt-every", "1000", "--threads", "1", "--out", dir + "/run"});
+    EXPECT_EQ(t.code, 0) << t.out;
+    Result p = glassbox({"phantom", "--out", dir + "/data", "--cases", "1", "--size", "48", "--depth", "6", "--seed", "3"});
+    EXPECT_EQ(p.code, 0) << p.out;
+    ckpt = dir + "/run/model.safetensors";
+    vol = dir + "/data/volume-0.nii.gz";
+    seg = dir + "/data/segmentation-0.nii.gz";
+  }
+  ~Fixture() { fs::remove_all(dir); }
+};
+const Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+int64_t csv_rows(const std::string& p) {
+  std::ifstream f(p);
+  int64_t n = -1;
+  for (std::string l; std::getline(f, l);) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(ExplainCli, VolumeMapsInTheInputGeometryPanelsAndMetrics) {
+  const auto& fx = fixture();
+  const std::string out = fx.dir + "/ex";
+  Result r = glassbox({"explain", "--model", fx.ckpt, "--in", fx.vol, "--truth", fx.seg, "--region", "truth", "--method",
+                       "gradcam,ig", "--method", "occlusion", "--steps", "8", "--slices", "2", "3", "--out", out});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("IG T(x)"), std::string::npos) << r.out;          // the completeness line
+  EXPECT_NE(r.out.find("explain 6/6"), std::string::npos) << r.out;      // the progress line
+  io::Volume in = io::read_nifti(fx.vol);
+  for (const char* m : {"gradcam", "ig", "occlusion"}) {
+    io::Volume map = io::read_nifti(out + "/volume-0_" + m + ".nii.gz");
+    EXPECT_EQ(map.data.shape(), in.data.shape()) << m;  // a 3-D map at the input's resolution
+    EXPECT_EQ(map.spacing, in.spacing) << m;
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) EXPECT_NEAR(map.affine[i][j], in.affine[i][j], 1e-4) << m;
+    // Unexplained slices are 0.
+    for (double v : io::label_slice(map.data, 0).to_vector()) ASSERT_EQ(v, 0.0) << m;
+    for (int k : {2, 3}) EXPECT_TRUE(fs::exists(out + "/volume-0_s" + std::to_string(k) + "_" + m + ".png")) << m;
+  }
+  EXPECT_EQ(csv_rows(out + "/metrics.csv"), 6);
+  std::ifstream jf(out + "/metrics.json");
+  auto j = nlohmann::json::parse(jf);
+  ASSERT_EQ(j.size(), 6u);
+  bool ig_seen = false;
+  for (auto& e : j)
+    if (e["method"] == "ig") {
+      ig_seen = true;
+      EXPECT_TRUE(e.contains("delta_rel"));
+      EXPECT_TRUE(e.contains("roc_auc"));
+    }
+  EXPECT_TRUE(ig_seen);
+}
+
+TEST(ExplainCli, ListLayers) {
+  Result r = glassbox({"explain", "--model", "tiny", "--list-layers"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("transformer.encoder.layer.2"), std::string::npos);
+  EXPECT_NE(r.out.find("[1,64,96]"), std::string::npos) << r.out;  // tiny: 64 tokens (8 x 8 grid) of 96
+  EXPECT_NE(r.out.find("automatic layer: decoder.blocks.1"), std::string::npos);
+}
+
+// One line "glassbox: error: <file or option>: <problem>", exit 1, and the output folder untouched.
+TEST(ExplainCli, BadInputsGetOneClearLineAndWriteNothing) {
+  const auto& fx = fixture();
+  const std::string out = fx.dir + "/bad";
+  auto expect_error = [&](std::vector<std::string> args, const std::string& what) {
+    std::vector<std::string> all = {"explain", "--model", fx.ckpt, "--out", out};
+    all.insert(all.end(), args.begin(), args.end());
+    Result r = glassbox(all);
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out.rfind("glassbox: error: ", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find(what), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << "wrote output for: " << r.out;
+  };
+  expect_error({"--in", fx.dir + "/missing.nii.gz"}, "missing.nii.gz: no such file");
+  expect_error({"--in", fx.vol, "--method", "magic"}, "unknown method 'magic'");
+  expect_error({"--in", fx.vol, "--layer", "no.such"}, "no layer 'no.such'");
+  expect_error({"--in", fx.vol, "--slices", "99"}, "slice 99 out of range");
+  expect_error({"--in", fx.vol, "--truth", fx.dir + "/run/log.csv"}, "log.csv");
+  expect_error({"--in", fx.vol, "--region", "truth"}, "needs --truth");
+  // An existing output folder that holds files is refused, its files untouched.
+  fs::create_directories(out);
+  { std::ofstream(out + "/keep.txt") << "mine"; }
+  Result r = glassbox({"explain", "--model", fx.ckpt, "--in", fx.vol, "--out", out});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("already holds files"), std::string::npos) << r.out;
+  EXPECT_EQ(gbrun::read_file(out + "/keep.txt"), "mine");
+  EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 1);
+}
+
+// Real LiTS slices (8-bit JPEG + label PNG) when ../shared/data is present: a folder of slices with a
+// folder of masks, and a single slice with its mask; maps as 1-slice NIfTI at the slice's size.
+TEST(ExplainCli, RealSliceFolderAndSingleSlice) {
+  const std::string src = std::string(GB_SHARED_DATA_DIR) + "/lits-slices";
+  if (!fs::exists(src + "/manifest.csv")) GTEST_SKIP() << "no " << src;
+  const std::string dir = gbrun::scratch("explain_slices");
+  fs::create_directories(dir + "/sl/images");
+  fs::create_directories(dir + "/sl/masks");
+  // Slices with large tumours from three volumes, linked (the data is never copied).
+  for (const char* s : {"volume-8_slice_370", "volume-9_slice_372", "volume-5_slice_452"}) {
+    fs::create_symlink(src + "/images/" + s + ".jpg", dir + "/sl/images/" + s + ".jpg");
+    fs::create_symlink(src + "/masks/" + s + "_mask.png", dir + "/sl/masks/" + s + "_mask.png");
+  }
+  Result t = glassbox({"train", "--model", "micro", "--size", "32", "--data", dir + "/sl", "--val-cases", "1", "--steps", "10",
+                       "--batch", "1", "--val-every", "10", "--threads", "1", "--out", dir + "/run"});
+  ASSERT_EQ(t.code, 0) << t.out;
+  const std::string ck = dir + "/run/model.safetensors";
+  Result r = glassbox({"explain", "--model", ck, "--in", dir + "/sl/images", "--truth", dir + "/sl/masks", "--region", "truth",
+                       "--method", "layercam,gradxinput", "--out", dir + "/ex"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  // volume-5's tumour has no pixel left on the 32 x 32 model grid: skipped, loudly, not failed.
+  EXPECT_EQ(csv_rows(dir + "/ex/metrics.csv"), 4);
+  EXPECT_NE(r.out.find("WARNING: " + dir + "/sl/images/volume-5_slice_452.jpg slice 0: skipped"), std::string::npos) << r.out;
+  io::Volume m = io::read_nifti(dir + "/ex/volume-8_slice_370_layercam.nii.gz");
+  EXPECT_EQ(m.data.shape(), (Shape{1, 512, 512}));
+  EXPECT_TRUE(fs::exists(dir + "/ex/volume-9_slice_372_s0_gradxinput.png"));
+  Result one = glassbox({"explain", "--model", ck, "--in", dir + "/sl/images/volume-9_slice_372.jpg", "--method", "gradcam",
+                         "--region", "whole", "--out", dir + "/ex1"});
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_EQ(csv_rows(dir + "/ex1/metrics.csv"), 1);
+  // A model trained on 8-bit slices refuses a HU volume, before writing anything.
+  Result hu = glassbox({"explain", "--model", ck, "--in", fixture().vol, "--out", dir + "/ex2"});
+  EXPECT_EQ(hu.code, 1) << hu.out;
+  EXPECT_FALSE(fs::exists(dir + "/ex2"));
+  fs::remove_all(dir);
+}

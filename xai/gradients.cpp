@@ -1,0 +1,112 @@
+#include "xai/gradients.h"
+
+#include <algorithm>
+
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "autograd/trace.h"
+
+namespace gb::xai {
+
+FrozenParameters::FrozenParameters(nn::Module& m) {
+  for (auto& [name, p] : m.named_parameters()) {
+    saved_.push_back({p, p.meta() && p.meta()->requires_grad});
+    Tensor t = p;
+    if (t.is_leaf()) t.set_requires_grad(false);
+  }
+}
+
+FrozenParameters::~FrozenParameters() {
+  for (auto& [p, r] : saved_) {
+    Tensor t = p;
+    if (t.is_leaf()) t.set_requires_grad(r);
+  }
+}
+
+namespace {
+// Rows [s0, s1) as one batch [n, C, *spatial].
+Tensor make_batch(int64_t s0, int64_t s1, const MakeInput& make) {
+  std::vector<Tensor> rows;
+  for (int64_t s = s0; s < s1; ++s) {
+    Tensor r = make(s);
+    Shape sh = r.shape();
+    sh.insert(sh.begin(), 1);
+    rows.push_back(r.contiguous().view_reshape(sh));
+  }
+  if (rows.size() == 1) return rows[0].clone();
+  NoGradGuard ng;
+  return concat(rows, 0).contiguous();
+}
+// The target of rows [s0, s1): a shared region as is, a per-sample one sliced.
+Target rows_of(const Target& t, int64_t s0, int64_t s1, int64_t spatial_dims) {
+  if (t.mask.dim() == spatial_dims) return t;
+  Target r = t;
+  r.mask = t.mask.view_slice(0, s0, s1).contiguous();
+  return r;
+}
+}  // namespace
+
+void input_gradients(models::SegmentationModel& model, int64_t S, const MakeInput& make, const Target& target,
+                     int64_t batch, const UseGradient& use) {
+  GB_CHECK(batch >= 1, "input_gradients: batch must be >= 1, got ", batch);
+  EvalGuard eg(model);
+  FrozenParameters fp(model);
+  for (int64_t s0 = 0; s0 < S; s0 += batch) {
+    const int64_t s1 = std::min(S, s0 + batch);
+    Tensor x = make_batch(s0, s1, make);
+    x.set_requires_grad(true);
+    Tensor logits = model.forward(x);  // [n, classes, *spatial]
+    Tensor T = target_scores(logits, rows_of(target, s0, s1, x.dim() - 2));  // [n]
+    std::vector<double> tv = T.to_vector();
+    sum(T).backward();
+    Tensor g = x.grad();
+    GB_CHECK(g.defined(), "input_gradients: no gradient reached the input");
+    for (int64_t s = s0; s < s1; ++s) {
+      Tensor gs = g.view_slice(0, s - s0, s - s0 + 1);
+      Shape sh(gs.shape().begin() + 1, gs.shape().end());
+      use(s, tv[s - s0], gs.contiguous().view_reshape(sh));
+    }
+  }
+}
+
+std::vector<double> target_values(models::SegmentationModel& model, int64_t S, const MakeInput& make,
+                                  const Target& target, int64_t batch) {
+  GB_CHECK(batch >= 1, "target_values: batch must be >= 1, got ", batch);
+  EvalGuard eg(model);
+  NoGradGuard ng;
+  std::vector<double> out;
+  for (int64_t s0 = 0; s0 < S; s0 += batch) {
+    const int64_t s1 = std::min(S, s0 + batch);
+    Tensor x = make_batch(s0, s1, make);
+    Tensor T = target_scores(model.forward(x), rows_of(target, s0, s1, x.dim() - 2));
+    for (double v : T.to_vector()) out.push_back(v);
+  }
+  return out;
+}
+
+double bytes_per_sample(models::SegmentationModel& model, const Tensor& x, bool forward_only) {
+  EvalGuard eg(model);
+  FrozenParameters fp(model);
+  double bytes = 0;
+  {
+    trace::TraceSession ts;
+    Tensor xi = x.clone();
+    xi.set_requires_grad(!forward_only);
+    Tensor y = model.forward(xi);
+    for (const auto& r : ts.records()) {
+      if (r.phase != "forward") continue;
+      double n = 1;
+      for (int64_t d : r.output) n *= (double)d;
+      bytes += n * (double)dtype_size(x.dtype());
+    }
+  }
+  return (forward_only ? 1.0 : 3.0) * std::max(bytes, 1.0);
+}
+
+int64_t batch_for_budget(double memory_mb, double bps, int64_t max_batch) {
+  GB_CHECK(memory_mb > 0, "memory budget must be > 0 MB, got ", memory_mb);
+  const double n = memory_mb * 1024.0 * 1024.0 / std::max(bps, 1.0);
+  return std::max<int64_t>(1, std::min<int64_t>(max_batch, (int64_t)n));
+}
+
+}  // namespace gb::xai
