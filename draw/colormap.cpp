@@ -64,6 +64,22 @@ Tensor apply_colormap(const Tensor& map, Colormap cm, float lo, float hi) {
 
 Tensor grey_to_rgb(const Tensor& grey01) { return apply_colormap(grey01, Colormap::Grey, 0.f, 1.f); }
 
+Tensor heat_layer(const Tensor& map01, Colormap cm) {
+  Tensor m = as_hw(map01, "heat_layer", "map");
+  const int64_t h = m.size(0), w = m.size(1);
+  std::vector<double> mv = m.to_vector();
+  Tensor out = Tensor::empty({4, h, w}, DType::U8);
+  uint8_t* o = out.data<uint8_t>();
+  for (int64_t p = 0; p < h * w; ++p) {
+    const double v = mv[(size_t)p];
+    const float t = std::isnan(v) ? 0.f : std::clamp((float)v, 0.f, 1.f);
+    const Rgb c = colormap_rgb(cm, t);
+    for (int k = 0; k < 3; ++k) o[k * h * w + p] = c[(size_t)k];
+    o[3 * h * w + p] = (uint8_t)std::lround(t * 255.f);
+  }
+  return out;
+}
+
 Tensor overlay_heatmap(const Tensor& ct01, const Tensor& map01, Colormap cm, float alpha, float threshold) {
   Tensor g = as_hw(ct01, "overlay_heatmap", "ct slice");
   Tensor m = as_hw(map01, "overlay_heatmap", "map");

@@ -32,6 +32,11 @@ Tensor overlay_heatmap(const Tensor& ct01, const Tensor& map01, Colormap cm = Co
 
 // Default label colours: 1 liver green, 2 tumour red, others from a fixed palette.
 Rgb label_colour(int label);
+
+// A saliency map as a transparent layer for viewers that blend it over the CT themselves (the
+// report's opacity slider): U8 RGBA [4, H, W], colour = cm(map), alpha = map (0 where the map is 0
+// or NaN). map01: f32/f64 [H, W] in [0, 1].
+Tensor heat_layer(const Tensor& map01, Colormap cm = Colormap::Jet);
 // Draws the outlines of every non-zero label of labels (I32 [H, W]) onto rgb (U8 [3, H, W], same
 // H, W), in place. A pixel is on the outline of label L when it has label L and a 4-neighbour with
 // a different label (or lies on the image border). colours[L] overrides label_colour(L) when given.

@@ -17,6 +17,7 @@
 #include "xai/cam.h"
 #include "xai/layers.h"
 #include "xai/occlusion.h"
+#include "xai/saliency_baselines.h"
 #include "xai/saliency_metrics.h"
 #include "xai/smoothgrad.h"
 
@@ -111,11 +112,16 @@ std::vector<Item> read_inputs(const std::string& in, const std::string& truth) {
   return items;
 }
 
+std::vector<std::pair<std::string, double>> scores_of(const xai::SaliencyScores& s);
+
 // Rows of metrics, in a fixed order.
 std::vector<std::pair<std::string, double>> saliency_scores(const Tensor& map, const Tensor& mask, bool signed_map) {
   xai::SaliencyOptions so;
   so.sign = signed_map ? xai::MapSign::Abs : xai::MapSign::Relu;
-  xai::SaliencyScores s = xai::score_map(map, mask, so);
+  return scores_of(xai::score_map(map, mask, so));
+}
+
+std::vector<std::pair<std::string, double>> scores_of(const xai::SaliencyScores& s) {
   return {{"pointing_game", s.pointing_game}, {"mass_in_mask", s.mass_in_mask}, {"rank_accuracy", s.rank_accuracy},
           {"roc_auc", s.roc_auc},             {"iou_otsu", s.otsu.iou},          {"dice_otsu", s.otsu.dice},
           {"iou_topk", s.topk.iou},           {"dice_topk", s.topk.dice},        {"gini", s.gini}};
@@ -233,6 +239,21 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
         for (size_t i = 0; i < tv.size(); ++i) mv[i] = tv[i] == opt.target.cls;
         score_mask = Tensor::from_vector(mv, target.mask.shape());
       }
+      // What chance looks like on this slice: a random map and an edge map scored alike (one row each).
+      {
+        xai::ChanceScores cs = xai::score_chance_maps(x, score_mask, {}, opt.seed);
+        for (auto [tag, sc] : {std::pair<const char*, xai::SaliencyScores*>{"chance-random", &cs.random},
+                               {"chance-edge", &cs.edge}}) {
+          ExplainRow row;
+          row.input = it.path;
+          row.name = it.name;
+          row.method = tag;
+          row.slice = k;
+          row.region_pixels = target.pixels();
+          row.scores = scores_of(*sc);
+          sum.rows.push_back(row);
+        }
+      }
       xai::BaselineOptions bo;
       bo.kind = opt.baseline;
       bo.sigma = opt.blur_sigma;
@@ -240,10 +261,23 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
       bo.pre = &pre;
       Tensor ct01 = io::pre_intensities(it.volume ? io::label_slice(it.vol.data, k) : it.image, pre);
       if (ct01.dim() == 3) ct01 = mean(ct01, {0});  // a colour slice shown in grey
+      // Layers for viewers (the report): the CT with truth and prediction outlines, and below each
+      // method's map as a transparent colour layer (<name>_s<k>_<method>_layer.png).
+      {
+        Tensor ct_rgb = draw::grey_to_rgb(ct01.to(DType::F32).contiguous());
+        if (truth_k.defined()) draw::draw_label_contours(ct_rgb, truth_k.contiguous());
+        if (pred_k.defined())
+          draw::draw_label_contours(ct_rgb, pred_k.contiguous(),
+                                    {draw::Rgb{0, 0, 0}, draw::Rgb{80, 160, 255}, draw::Rgb{255, 230, 0}});
+        const std::string png = (fs::path(out) / (it.name + "_s" + std::to_string(k) + "_ct.png")).string();
+        io::write_png(png, ct_rgb);
+        sum.files.push_back(png);
+      }
       for (const std::string& method : opt.methods) {
         auto t0 = std::chrono::steady_clock::now();
         ExplainRow row;
         row.input = it.path;
+        row.name = it.name;
         row.method = method;
         row.slice = k;
         row.region_pixels = target.pixels();
@@ -314,6 +348,10 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
         const std::string png = (fs::path(out) / (it.name + "_s" + std::to_string(k) + "_" + file_tag(method) + ".png")).string();
         io::write_png(png, draw::explanation_panel(p));
         sum.files.push_back(png);
+        const std::string layer =
+            (fs::path(out) / (it.name + "_s" + std::to_string(k) + "_" + file_tag(method) + "_layer.png")).string();
+        io::write_png(layer, draw::heat_layer(p.map01));
+        sum.files.push_back(layer);
         row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (!row.warning.empty()) sum.warnings.push_back(it.path + " slice " + std::to_string(k) + ": " + row.warning);
         sum.rows.push_back(row);
@@ -355,7 +393,7 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
   });
   nlohmann::json j = nlohmann::json::array();
   for (auto& r : sum.rows) {
-    nlohmann::json e = {{"input", r.input}, {"slice", r.slice}, {"method", r.method}, {"layers", r.layers},
+    nlohmann::json e = {{"input", r.input}, {"name", r.name}, {"slice", r.slice}, {"method", r.method}, {"layers", r.layers},
                         {"class", opt.target.cls}, {"region", xai::region_kind_name(opt.target.region)},
                         {"region_pixels", r.region_pixels}, {"T", r.target}, {"evaluations", r.evaluations},
                         {"seconds", r.seconds}};

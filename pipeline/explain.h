@@ -60,7 +60,7 @@ struct ExplainOptions {
 };
 
 struct ExplainRow {
-  std::string input, method, layers;
+  std::string input, name, method, layers;  // name: the input's stem, as in the output file names
   int64_t slice = 0, region_pixels = 0;
   double target = 0, target_baseline = 0, delta_abs = -1, delta_rel = -1, seconds = 0;
   int64_t evaluations = 0;

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config zlib1g-dev libnifti2-dev libstb-dev libgtest-dev libgmock-dev
       libbenchmark-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-      ccache libgdcm-dev libplplot-dev plplot-driver-cairo)
+      ccache libgdcm-dev libplplot-dev plplot-driver-cairo libjs-chart.js)
+# The test command also needs a headless browser for the report test (scripts/test.sh sets this).
+[ -n "${GB_SETUP_EXTRA:-}" ] && pkgs+=(${GB_SETUP_EXTRA})
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

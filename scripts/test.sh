@@ -4,6 +4,8 @@
 #   bash scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Chromium opens the HTML report in the report test (tests/report); fonts so its screenshot has text.
+export GB_SETUP_EXTRA="chromium fonts-dejavu-core"
 if [ "${1:-}" = "--sanitize" ]; then
   export BUILD_DIR=build-asan
   # -O1 -g1 (line tables only) rather than RelWithDebInfo's -O2 -g: reports still name file:line, and

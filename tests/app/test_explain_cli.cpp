@@ -100,10 +100,19 @@ TEST(ExplainCli, VolumeMapsInTheInputGeometryPanelsAndMetrics) {
     for (double v : io::label_slice(map.data, 0).to_vector()) ASSERT_EQ(v, 0.0) << m;
     for (int k : {2, 3}) EXPECT_TRUE(fs::exists(out + "/volume-0_s" + std::to_string(k) + "_" + m + ".png")) << m;
   }
-  EXPECT_EQ(csv_rows(out + "/metrics.csv"), 6);
+  // 2 slices x 3 methods, and per slice the two chance baselines (random and edge maps) scored alike.
+  EXPECT_EQ(csv_rows(out + "/metrics.csv"), 10);
   std::ifstream jf(out + "/metrics.json");
   auto j = nlohmann::json::parse(jf);
-  ASSERT_EQ(j.size(), 6u);
+  ASSERT_EQ(j.size(), 10u);
+  int chance = 0;
+  for (auto& e : j) chance += e["method"] == "chance-random" || e["method"] == "chance-edge";
+  EXPECT_EQ(chance, 4);
+  // Layers for the report's viewer: the CT with outlines, and each map as a transparent layer.
+  for (int k : {2, 3}) {
+    EXPECT_TRUE(fs::exists(out + "/volume-0_s" + std::to_string(k) + "_ct.png"));
+    EXPECT_TRUE(fs::exists(out + "/volume-0_s" + std::to_string(k) + "_ig_layer.png"));
+  }
   bool ig_seen = false;
   for (auto& e : j)
     if (e["method"] == "ig") {
@@ -173,7 +182,7 @@ TEST(ExplainCli, RealSliceFolderAndSingleSlice) {
                        "--method", "layercam,gradxinput", "--out", dir + "/ex"});
   ASSERT_EQ(r.code, 0) << r.out;
   // volume-5's tumour has no pixel left on the 32 x 32 model grid: skipped, loudly, not failed.
-  EXPECT_EQ(csv_rows(dir + "/ex/metrics.csv"), 4);
+  EXPECT_EQ(csv_rows(dir + "/ex/metrics.csv"), 8);  // 2 slices x (2 methods + 2 chance baselines)
   EXPECT_NE(r.out.find("WARNING: " + dir + "/sl/images/volume-5_slice_452.jpg slice 0: skipped"), std::string::npos) << r.out;
   io::Volume m = io::read_nifti(dir + "/ex/volume-8_slice_370_layercam.nii.gz");
   EXPECT_EQ(m.data.shape(), (Shape{1, 512, 512}));
@@ -181,7 +190,7 @@ TEST(ExplainCli, RealSliceFolderAndSingleSlice) {
   Result one = glassbox({"explain", "--model", ck, "--in", dir + "/sl/images/volume-9_slice_372.jpg", "--method", "gradcam",
                          "--region", "whole", "--out", dir + "/ex1"});
   ASSERT_EQ(one.code, 0) << one.out;
-  EXPECT_EQ(csv_rows(dir + "/ex1/metrics.csv"), 1);
+  EXPECT_EQ(csv_rows(dir + "/ex1/metrics.csv"), 3);  // gradcam and the two chance baselines
   // A model trained on 8-bit slices refuses a HU volume, before writing anything.
   Result hu = glassbox({"explain", "--model", ck, "--in", fixture().vol, "--out", dir + "/ex2"});
   EXPECT_EQ(hu.code, 1) << hu.out;
