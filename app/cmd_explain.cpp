@@ -81,7 +81,7 @@ int run_explain(ExplainArgs& a) {
   return 0;
 }
 
-gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad, occlusion) for a trained checkpoint",
+gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad, occlusion, transformer rollout and relevance) for a trained checkpoint",
                       [](CLI::App& sub) {
   auto a = std::make_shared<ExplainArgs>();  // owned by the action below (freed at exit)
   auto& o = a->opt;
@@ -91,7 +91,8 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   sub.add_option("--truth", o.truth, "labels: NIfTI on the volume's grid, a label PNG, or a folder of <stem>_mask.png");
   sub.add_option("--out", a->out, "output folder");
   sub.add_option("--method", a->methods,
-                 "gradcam hirescam gradcam++ layercam ig gradient gradxinput smoothgrad vargrad occlusion (repeat or comma-separate)");
+                 "gradcam hirescam gradcam++ layercam ig gradient gradxinput smoothgrad vargrad occlusion rollout gradrollout "
+                 "relevance (repeat or comma-separate)");
   sub.add_option("--layer", a->layers, "CAM layer(s) (default: automatic, see --list-layers); several are combined");
   sub.add_option("--class", o.target.cls, "class whose logits are explained")->capture_default_str();
   sub.add_option("--region", a->region, "prediction, truth, component, box, pixel, whole")->capture_default_str();

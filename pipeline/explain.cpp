@@ -14,6 +14,7 @@
 #include "io/preprocess.h"
 #include "io/safetensors.h"
 #include "train/predict.h"
+#include "xai/attention_rollout.h"
 #include "xai/cam.h"
 #include "xai/layers.h"
 #include "xai/occlusion.h"
@@ -26,7 +27,8 @@ namespace fs = std::filesystem;
 namespace gb::pipeline {
 
 std::vector<std::string> explain_methods() {
-  return {"gradcam", "hirescam", "gradcam++", "layercam", "ig", "gradient", "gradxinput", "smoothgrad", "vargrad", "occlusion"};
+  return {"gradcam",    "hirescam",   "gradcam++", "layercam", "ig",          "gradient", "gradxinput",
+          "smoothgrad", "vargrad",    "occlusion", "rollout",  "gradrollout", "relevance"};
 }
 
 namespace {
@@ -160,7 +162,12 @@ ExplainPlan plan_explain(models::SegmentationModel& model, const io::Preprocess&
   GB_CHECK(!opt.methods.empty(), "explain: no --method given");
   for (auto& m : opt.methods)
     GB_CHECK(std::find(known.begin(), known.end(), m) != known.end(), "explain: unknown method '", m,
-             "' (gradcam, hirescam, gradcam++, layercam, ig, gradient, gradxinput, smoothgrad, vargrad, occlusion)");
+             "' (gradcam, hirescam, gradcam++, layercam, ig, gradient, gradxinput, smoothgrad, vargrad, occlusion, ",
+             "rollout, gradrollout, relevance)");
+  for (auto& m : opt.methods)
+    GB_CHECK(!(m == "rollout" || m == "gradrollout" || m == "relevance") ||
+                 (model.config().arch == "transunet" && model.config().vit.layers > 0),
+             "explain: --method ", m, " needs a transformer (TransUNet); ", model.config().name, " has none");
   GB_CHECK(opt.smooth_of == "gradient" || opt.smooth_of == "gradxinput" || opt.smooth_of == "ig",
            "explain: --smooth-of must be gradient, gradxinput or ig, got '", opt.smooth_of, "'");
   {
@@ -320,6 +327,29 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
           map = method == "smoothgrad" ? r.mean.map : r.variance.map;
           row.target = r.mean.target;
           row.evaluations = r.samples;
+        } else if (method == "rollout" || method == "gradrollout" || method == "relevance") {
+          // Transformer attributions (xai/attention_rollout.h): rows of the tokens overlapping M.
+          xai::TransformerOptions to;
+          to.method = method == "rollout"       ? xai::TransformerMethod::Rollout
+                      : method == "gradrollout" ? xai::TransformerMethod::GradRollout
+                                                : xai::TransformerMethod::Relevance;
+          xai::TransformerMap r;
+          try {
+            r = xai::transformer_attribution(model, x, target, to);
+          } catch (const Error& e) {  // e.g. a relevance pass with nothing to propagate: this map only
+            sum.warnings.push_back(it.path + " slice " + std::to_string(k) + ": " + method + " skipped: " + e.what());
+            ++done;
+            if (progress) progress(done, total, it.name + " slice " + std::to_string(k) + " " + method + " (skipped)");
+            continue;
+          }
+          map = r.upsampled;
+          signed_map = false;
+          row.target = r.target;
+          row.evaluations = 1;
+          if (method == "relevance") {
+            row.delta_abs = r.lrp.delta_abs, row.delta_rel = r.lrp.delta_rel;
+            row.warning = r.lrp.warning;
+          }
         } else {  // occlusion
           xai::OcclusionOptions oo;
           oo.patch = opt.occlusion_patch;
@@ -397,7 +427,8 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
                         {"class", opt.target.cls}, {"region", xai::region_kind_name(opt.target.region)},
                         {"region_pixels", r.region_pixels}, {"T", r.target}, {"evaluations", r.evaluations},
                         {"seconds", r.seconds}};
-    if (r.method == "ig") e["T_baseline"] = r.target_baseline, e["delta_abs"] = r.delta_abs, e["delta_rel"] = r.delta_rel;
+    if (r.method == "ig") e["T_baseline"] = r.target_baseline;
+    if (r.method == "ig" || r.method == "relevance") e["delta_abs"] = r.delta_abs, e["delta_rel"] = r.delta_rel;
     for (auto& [n, v] : r.scores) e[n] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
     if (!r.warning.empty()) e["warning"] = r.warning;
     j.push_back(e);

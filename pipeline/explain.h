@@ -14,6 +14,8 @@
 //   gradient gradxinput                   xai/smoothgrad.h
 //   smoothgrad vargrad                    mean / variance over noisy copies of `smooth_of`
 //   occlusion                             xai/occlusion.h (patch, stride, the same baseline as ig)
+//   rollout gradrollout relevance         xai/attention_rollout.h (TransUNet's ViT blocks; rows of the
+//                                         tokens overlapping the region; relevance = Chefer et al. 2021)
 // Outputs in `out` (a folder; refused when it holds files, unless `force`; nothing is written until
 // every input is read and checked):
 //   <name>_<method>.nii.gz    f32 maps at the input's own resolution, in the input's geometry

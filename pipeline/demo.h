@@ -1,0 +1,64 @@
+// `glassbox demo`: the whole paper on built-in phantom data, with no download, through the same
+// library calls as the commands:
+//   1. a seeded phantom CT dataset in the LiTS layout                          -> <out>/data/
+//   2. TransUNet (the small R50-ViT layout) and the U-Net baseline trained on the same split with
+//      the same preprocessing, each in a run folder                            -> <out>/runs/<model>/
+//   3. the held-out cases segmented by each model and scored as LiTS does (per-case and global Dice,
+//      surface distances, lesion detection), with the paired comparison        -> <out>/evaluate/
+//   4. every held-out tumour explained with Grad-CAM and Integrated Gradients by each model (per
+//      tumour, the slice where it is largest; target = tumour logits over the true tumour), with the
+//      saliency metrics against the tumour beside the random and edge baselines -> <out>/explain/<model>/
+//   5. one self-contained report.html of all of it                            -> <out>/report.html
+// Steps are timed; what to open is returned for the command to print.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace gb::pipeline {
+
+struct DemoModel {
+  std::string config = "tiny";  // a named config (models/config.h)
+  int64_t steps = 1000, batch = 4;
+  std::string optimizer = "adamw";
+  double lr = 1e-3;
+};
+
+struct DemoOptions {
+  std::string out = "glassbox-demo";
+  int64_t cases = 12, size = 128, depth = 24;  // phantom volumes, in-plane size (= model input), slices
+  uint64_t seed = 1234;
+  std::vector<DemoModel> models;   // empty: default_demo_models()
+  int64_t oversample = 4;          // tumour slices seen this many times per epoch
+  double val_fraction = 0.25;      // held-out cases
+  int64_t ig_steps = 32;           // Gauss-Legendre nodes
+  int64_t max_tumours = 6;         // explained per held-out case (the largest first)
+  std::string device = "cpu";
+  std::string command;             // for run.json and the report
+};
+std::vector<DemoModel> default_demo_models();
+
+struct DemoScore {
+  std::string model;
+  double liver_dice = 0, tumour_dice = 0;          // per-case means over the held-out cases
+  double liver_global = 0, tumour_global = 0;      // pooled
+  double train_seconds = 0;
+};
+
+struct DemoResult {
+  std::string data, evaluate, report;
+  std::vector<std::string> runs, explains;
+  std::vector<DemoScore> scores;
+  std::vector<std::string> val_cases;
+  int64_t explained_tumours = 0;
+  double seconds = 0;
+};
+
+struct DemoEvents {
+  std::function<void(const std::string&)> message;                 // one-off lines
+  std::function<void(const std::string& line, bool done)> progress;  // live lines (training, explaining)
+};
+
+DemoResult run_demo(const DemoOptions& opt, const DemoEvents& ev = {});
+
+}  // namespace gb::pipeline
