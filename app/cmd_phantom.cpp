@@ -12,6 +12,7 @@ struct PhantomArgs {
   std::string out;
   int64_t cases = 10, size = 128, depth = 48;
   uint64_t seed = 1234;
+  double min_tumour_mm = 4, max_tumour_mm = 30;
   bool force = false;
 };
 
@@ -25,6 +26,8 @@ int run_phantom(const PhantomArgs& a) {
   gb::io::PhantomOptions po;
   po.width = po.height = a.size;
   po.depth = a.depth;
+  po.min_tumour_mm = a.min_tumour_mm;
+  po.max_tumour_mm = a.max_tumour_mm;
   auto paths = gb::io::write_phantom_dataset(a.out, a.seed, a.cases, po);
   std::printf("phantom: %zu CT volumes (%lldx%lldx%lld, seed %llu) in the LiTS layout -> %s\n", paths.size(),
               (long long)a.size, (long long)a.size, (long long)a.depth, (unsigned long long)a.seed, a.out.c_str());
@@ -38,6 +41,8 @@ gb::app::Register reg("phantom", "write a seeded phantom CT dataset (LiTS layout
   sub.add_option("--seed", a->seed, "seed: the same seed gives the same volumes, bit for bit")->capture_default_str();
   sub.add_option("--size", a->size, "in-plane size (pixels)")->capture_default_str();
   sub.add_option("--depth", a->depth, "slices per volume")->capture_default_str();
+  sub.add_option("--min-tumour-mm", a->min_tumour_mm, "smallest tumour radius (mm)")->capture_default_str();
+  sub.add_option("--max-tumour-mm", a->max_tumour_mm, "largest tumour radius (mm)")->capture_default_str();
   sub.add_flag("--force", a->force, "overwrite an existing dataset");
   return [a] { return run_phantom(*a); };
 });

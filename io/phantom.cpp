@@ -176,6 +176,8 @@ void blur_axis(std::vector<float>& vol, int64_t D, int64_t H, int64_t W, int axi
 PhantomCase make_phantom(uint64_t seed, int64_t index, const PhantomOptions& opt) {
   GB_CHECK(opt.width >= 8 && opt.height >= 8 && opt.depth >= 1, "make_phantom: size must be at least 8x8x1, got ",
            opt.width, "x", opt.height, "x", opt.depth);
+  GB_CHECK(opt.min_tumour_mm > 0 && opt.max_tumour_mm >= opt.min_tumour_mm, "make_phantom: bad tumour radius range [",
+           opt.min_tumour_mm, ", ", opt.max_tumour_mm, "] mm");
   GB_CHECK(opt.min_tumours >= 0 && opt.max_tumours >= opt.min_tumours, "make_phantom: bad tumour count range [",
            opt.min_tumours, ", ", opt.max_tumours, "]");
   GB_CHECK(index >= 0, "make_phantom: index must be >= 0, got ", index);
@@ -234,7 +236,7 @@ PhantomCase make_phantom(uint64_t seed, int64_t index, const PhantomOptions& opt
   // Tumours: centres by rejection sampling inside the liver and inside the scanned slab.
   const int nt = (int)g.next_int(opt.min_tumours, opt.max_tumours + 1);
   for (int t = 0; t < nt; ++t) {
-    double rad = 4 + 26 * std::pow(g.next_uniform(), 2.0);
+    double rad = opt.min_tumour_mm + (opt.max_tumour_mm - opt.min_tumour_mm) * std::pow(g.next_uniform(), 2.0);
     V3 c{};
     bool ok = false;
     for (int tries = 0; tries < 200 && !ok; ++tries) {

@@ -36,6 +36,8 @@ struct PhantomOptions {
   double pixel_mm = 0;  // in-plane spacing; 0 = drawn per case: U(0.7, 0.8) * 512 / width
   double slice_mm = 0;  // slice spacing; 0 = drawn per case from {2.5, 3, 4, 5}
   int min_tumours = 1, max_tumours = 6;
+  // Tumour radius (mm): min + (max - min) u^2 with u uniform, so small lesions are the most common.
+  double min_tumour_mm = 4.0, max_tumour_mm = 30.0;
   double noise_sd = 12.0;          // HU
   double blur_sigma_xy = 0.6;      // voxels; 0 = no blur
   double blur_sigma_z = 0.4;       // voxels

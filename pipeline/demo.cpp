@@ -81,6 +81,7 @@ DemoResult run_demo(const DemoOptions& opt_in, const DemoEvents& ev) {
   io::PhantomOptions po;
   po.width = po.height = opt.size;
   po.depth = opt.depth;
+  po.min_tumour_mm = opt.min_tumour_mm;
   auto t0 = Clock::now();
   io::write_phantom_dataset(res.data, opt.seed, opt.cases, po);
   char buf[512];

@@ -27,6 +27,9 @@ struct DemoModel {
 struct DemoOptions {
   std::string out = "glassbox-demo";
   int64_t cases = 12, size = 128, depth = 24;  // phantom volumes, in-plane size (= model input), slices
+  // Smallest tumour radius of the demo's phantoms (mm). The generator reaches down to 4 mm, which at
+  // the demo's ~3 mm pixels is a lesion of one or two pixels that no model at this resolution sees.
+  double min_tumour_mm = 10.0;
   uint64_t seed = 1234;
   std::vector<DemoModel> models;   // empty: default_demo_models()
   int64_t oversample = 4;          // tumour slices seen this many times per epoch
