@@ -107,6 +107,8 @@ DemoResult run_demo(const DemoOptions& opt_in, const DemoEvents& ev) {
     ro.lr = m.lr;
     ro.oversample = opt.oversample;
     ro.slices = "liver";
+    ro.window_lo = opt.window_lo;
+    ro.window_hi = opt.window_hi;
     ro.val_every = std::max<int64_t>(1, m.steps / 4);
     ro.ckpt_every = m.steps;
     ro.keep_last = 1;

@@ -178,10 +178,18 @@ void add_evaluate(Page& pg, const fs::path& dir) {
   for (const char* k : {"source", "empty_mask_convention", "distance_unit", "surface", "lesions", "statistics", "command"})
     if (m.contains(k) && m[k].is_string()) pg.body += "<li><b>" + escape(k) + "</b>: " + escape(m[k].get<std::string>()) + "</li>";
   pg.body += "</ul>\n";
-  // Summary: model x class x metric with the interval.
+  // Summary: one row per (model, class), one column per metric: mean and [95% interval].
   Table s;
-  s.caption = "Per-case means with 95% bootstrap intervals, and the pooled (global) figures";
-  s.header = {"model", "class", "metric", "mean", "95% interval", "cases"};
+  s.caption = "Per-case means with [95% bootstrap intervals]";
+  s.header = {"model", "class", "cases"};
+  std::vector<std::string> metric_cols;
+  for (const auto& model : m["models"])
+    for (const auto& c : model.value("summary", json::array()))
+      if (c.contains("mean"))
+        for (auto it = c["mean"].begin(); it != c["mean"].end(); ++it)
+          if (std::find(metric_cols.begin(), metric_cols.end(), it.key()) == metric_cols.end())
+            metric_cols.push_back(it.key());
+  for (const auto& k : metric_cols) s.header.push_back(escape(k));
   Table g;
   g.caption = "Pooled over all voxels of all cases (LiTS ranks by global Dice), lesion detection, and how often the "
               "empty-mask convention decided a case";
@@ -192,15 +200,15 @@ void add_evaluate(Page& pg, const fs::path& dir) {
     const std::string name = model.value("name", std::string("?"));
     for (const auto& c : model.value("summary", json::array())) {
       const std::string cls = c.value("class", std::string("?"));
-      if (c.contains("mean"))
-        for (auto it = c["mean"].begin(); it != c["mean"].end(); ++it) {
-          const json& v = it.value();
-          std::string ci = "-";
-          if (v.contains("ci95") && v["ci95"].size() == 2 && v["ci95"][0].is_number())
-            ci = "[" + cell(v["ci95"][0]) + ", " + cell(v["ci95"][1]) + "]";
-          s.rows.push_back({escape(name), escape(cls), escape(it.key()), cell(v.value("mean", json())), ci,
-                            cell(v.value("n", json()))});
-        }
+      std::vector<std::string> row = {escape(name), escape(cls), cell(c.value("cases", json()))};
+      for (const auto& k : metric_cols) {
+        const json v = c.contains("mean") && c["mean"].contains(k) ? c["mean"][k] : json();
+        std::string txt = v.is_object() ? cell(v.value("mean", json())) : "-";
+        if (v.is_object() && v.contains("ci95") && v["ci95"].size() == 2 && v["ci95"][0].is_number())
+          txt += " <small>[" + cell(v["ci95"][0]) + ", " + cell(v["ci95"][1]) + "]</small>";
+        row.push_back(txt);
+      }
+      s.rows.push_back(row);
       const json L = c.value("lesions", json::object());
       g.rows.push_back({escape(name), escape(cls), cell(c.value("cases", json())), cell(c.value("global_dice", json())),
                         cell(c.value("global_iou", json())), cell(c.value("global_sensitivity", json())),
@@ -223,7 +231,10 @@ void add_evaluate(Page& pg, const fs::path& dir) {
       }
       rows.push_back(r);
     }
-    pg.body += render_table(table_of(rows, "Paired comparisons over cases (Wilcoxon signed-rank, bootstrap interval of the mean difference)"));
+    pg.body += "<details open><summary>Paired comparisons (" + std::to_string(rows.size()) + ")</summary>" +
+               render_table(table_of(rows, "Paired comparisons over cases (Wilcoxon signed-rank, bootstrap interval of "
+                                           "the mean difference)")) +
+               "</details>\n";
     ++pg.res.tables;
   }
   for (const auto& model : m["models"]) {
