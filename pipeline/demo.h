@@ -7,7 +7,7 @@
 //      surface distances, lesion detection), with the paired comparison        -> <out>/evaluate/
 //   4. every held-out tumour explained with Grad-CAM and Integrated Gradients by each model (per
 //      tumour, the slice where it is largest; target = tumour logits over the true tumour), with the
-//      saliency metrics against the tumour beside the random and edge baselines -> <out>/explain/<model>/
+//      saliency metrics against the tumour beside the random and edge baselines -> <out>/explain/<model>/<case>/
 //   5. one self-contained report.html of all of it                            -> <out>/report.html
 // Steps are timed; what to open is returned for the command to print.
 #pragma once
@@ -19,7 +19,7 @@ namespace gb::pipeline {
 
 struct DemoModel {
   std::string config = "tiny";  // a named config (models/config.h)
-  int64_t steps = 1000, batch = 4;
+  int64_t steps = 800, batch = 4;
   std::string optimizer = "adamw";
   double lr = 1e-3;
 };

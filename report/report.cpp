@@ -249,7 +249,11 @@ void add_evaluate(Page& pg, const fs::path& dir) {
 void add_explain(Page& pg, const fs::path& dir, const ReportOptions& opt) {
   const json rows = read_json(dir / "metrics.json");
   GB_CHECK(rows.is_array(), (dir / "metrics.json").string(), ": not a glassbox explain result (expected rows)");
-  pg.body += "<section><h2>Explanations: " + escape(dir.filename().string()) + "</h2>\n<p class=\"path\">" +
+  // Named by the folder and its parent ("tiny/volume-2"): explanations are often kept per model.
+  const std::string label = dir.has_parent_path() && !dir.parent_path().filename().empty()
+                                ? dir.parent_path().filename().string() + "/" + dir.filename().string()
+                                : dir.filename().string();
+  pg.body += "<section><h2>Explanations: " + escape(label) + "</h2>\n<p class=\"path\">" +
              escape(dir.string()) + "</p>\n";
   // Layer images: <name>_s<k>_ct.png and <name>_s<k>_<method>_layer.png.
   static const std::regex ct_re(R"((.+)_s(\d+)_ct\.png)"), layer_re(R"((.+)_s(\d+)_(.+)_layer\.png)");

@@ -89,7 +89,7 @@ TEST(Report, OnePageFromRunEvaluateAndExplainFolders) {
   EXPECT_GE(r.tables, 4);
   const std::string text = gbrun::read_file(html);
   EXPECT_EQ((int64_t)text.size(), r.bytes);
-  for (const char* want : {"Training run: run", "Evaluation: eval", "Explanations: explain", "How to read this",
+  for (const char* want : {"Training run: run", "Evaluation: eval", "/explain</h2>", "How to read this",
                            "data:image/png;base64,", "Chart.js v", "empty_mask_convention", "chance-random"})
     EXPECT_NE(text.find(want), std::string::npos) << want;
   // Self-contained: nothing is fetched.
