@@ -1,6 +1,8 @@
 // `glassbox evaluate` as a user runs it (GB_GLASSBOX_BIN): phantom -> train -> segment -> evaluate
 // --pred/--truth, and two checkpoints compared on the data; bad input gets one line and exit 1.
 #include <gtest/gtest.h>
+
+#include "cli_util.h"
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -17,41 +19,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout + stderr
-};
+using CliRun = gbcli::Result;
+inline CliRun gb_run(const std::vector<std::string>& args) { return gbcli::glassbox(args); }
 
 std::string slurp(const std::string& p) {
   std::ifstream f(p, std::ios::binary);
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-CliRun gb_run(const std::vector<std::string>& args) {
-  static int n = 0;
-  const std::string log =
-      (fs::temp_directory_path() / ("gb_evcli_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".log")).string();
-  std::vector<std::string> all = {GB_GLASSBOX_BIN};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid;
-  EXPECT_EQ(posix_spawn(&pid, GB_GLASSBOX_BIN, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  CliRun r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = slurp(log);
-  fs::remove(log);
-  return r;
 }
 
 std::string scratch(const std::string& tag) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../train/run_test_util.h"
+#include "cli_util.h"
 #include "io/nifti.h"
 
 extern char** environ;
@@ -20,35 +21,8 @@ using namespace gb;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout + stderr
-};
-
-Result glassbox(const std::vector<std::string>& args) {
-  static int n = 0;
-  const std::string log = (fs::temp_directory_path() / ("gb_explain_" + std::to_string(::getpid()) + "_" +
-                                                        std::to_string(n++) + ".log")).string();
-  std::vector<std::string> all = {GB_GLASSBOX_BIN};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid;
-  EXPECT_EQ(posix_spawn(&pid, GB_GLASSBOX_BIN, &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  Result r;
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = gbrun::read_file(log);
-  fs::remove(log);
-  return r;
-}
+using gbcli::glassbox;
+using gbcli::Result;
 
 // A trained micro checkpoint and a phantom volume with labels, made once for the suite.
 struct Fixture {
