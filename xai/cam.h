@@ -14,8 +14,11 @@
 //   relu       max(raw, 0), [*grid]
 //   upsampled  relu resized to the input grid (bilinear / trilinear, half-pixel centres), [*spatial]
 //   normalised (upsampled - min) / (max - min), all zeros when constant, [*spatial]
-// Several layers: `combined` = the mean of the layers' normalised maps, normalised again
-// (pytorch-grad-cam's aggregation); with one layer it is that layer's normalised map.
+// Several layers: `combined` = the mean of the layers' normalised maps (each normalised after it was
+// resized to the input), normalised again; with one layer it is that layer's normalised map.
+// pytorch-grad-cam normalises each layer at its own resolution before resizing, so its multi-layer map
+// differs (up to 9.6e-2 measured in tests/xai/test_parity.cpp, which rebuilds its order from our
+// per-layer maps to 1.6e-5); single-layer maps agree.
 #pragma once
 #include <string>
 #include <vector>
