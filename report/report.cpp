@@ -8,7 +8,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -255,18 +254,37 @@ void add_explain(Page& pg, const fs::path& dir, const ReportOptions& opt) {
                                 : dir.filename().string();
   pg.body += "<section><h2>Explanations: " + escape(label) + "</h2>\n<p class=\"path\">" +
              escape(dir.string()) + "</p>\n";
-  // Layer images: <name>_s<k>_ct.png and <name>_s<k>_<method>_layer.png.
-  static const std::regex ct_re(R"((.+)_s(\d+)_ct\.png)"), layer_re(R"((.+)_s(\d+)_(.+)_layer\.png)");
+  // Layer images: <name>_s<k>_ct.png and <name>_s<k>_<method>_layer.png (method tags have no '_').
   struct Case {
     std::map<int64_t, std::string> ct;                          // slice -> file
     std::map<int64_t, std::map<std::string, std::string>> layer;  // slice -> method tag -> file
   };
   std::map<std::string, Case> cases;
+  // "<name>_s<k>" -> name, k (the last "_s" followed only by digits).
+  auto split_slice = [](const std::string& stem, std::string& name, int64_t& k) {
+    const size_t at = stem.rfind("_s");
+    if (at == std::string::npos || at + 2 >= stem.size()) return false;
+    for (size_t i = at + 2; i < stem.size(); ++i)
+      if (stem[i] < '0' || stem[i] > '9') return false;
+    name = stem.substr(0, at);
+    k = std::stoll(stem.substr(at + 2));
+    return !name.empty();
+  };
+  auto ends_with = [](const std::string& f, const std::string& e) {
+    return f.size() > e.size() && f.compare(f.size() - e.size(), e.size(), e) == 0;
+  };
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string f = e.path().filename().string();
-    std::smatch mm;
-    if (std::regex_match(f, mm, layer_re)) cases[mm[1]].layer[std::stoll(mm[2])][mm[3]] = e.path().string();
-    else if (std::regex_match(f, mm, ct_re)) cases[mm[1]].ct[std::stoll(mm[2])] = e.path().string();
+    std::string name;
+    int64_t k = 0;
+    if (ends_with(f, "_layer.png")) {
+      const std::string stem = f.substr(0, f.size() - 10);  // <name>_s<k>_<tag>
+      const size_t u = stem.rfind('_');
+      if (u != std::string::npos && split_slice(stem.substr(0, u), name, k))
+        cases[name].layer[k][stem.substr(u + 1)] = e.path().string();
+    } else if (ends_with(f, "_ct.png")) {
+      if (split_slice(f.substr(0, f.size() - 7), name, k)) cases[name].ct[k] = e.path().string();
+    }
   }
   // Metrics per (name, slice, method); method tags in files use '_' where names use '+' (gradcam++ -> gradcampp).
   auto tag_of = [](std::string m) {

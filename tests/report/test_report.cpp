@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "../train/run_test_util.h"
 #include "report/report.h"
@@ -71,10 +70,11 @@ nlohmann::json selftest(const std::string& browser, const std::string& html) {
                           fs::absolute(html).string() + "#selftest\" > \"" + dom + "\" 2>/dev/null";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const std::string text = gbrun::read_file(dom);
-  std::smatch m;
-  static const std::regex re(R"(<pre id="gb-selftest"[^>]*>([^<]*)</pre>)");
-  if (!std::regex_search(text, m, re)) return nlohmann::json();
-  return nlohmann::json::parse(std::string(m[1]));
+  const size_t at = text.find("<pre id=\"gb-selftest\"");
+  if (at == std::string::npos) return nlohmann::json();
+  const size_t open = text.find('>', at), close = text.find("</pre>", at);
+  if (open == std::string::npos || close == std::string::npos || close <= open + 1) return nlohmann::json();
+  return nlohmann::json::parse(text.substr(open + 1, close - open - 1));
 }
 
 }  // namespace
