@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "io/dataset.h"
@@ -18,6 +17,17 @@ namespace gb::pipeline {
 namespace fs = std::filesystem;
 
 namespace {
+
+// "volume-<digits>.nii" or "volume-<digits>.nii.gz" (a LiTS CT volume). Plain string checks: GCC 12's
+// -Wmaybe-uninitialized fires inside <regex> in the -O1 sanitizer build.
+bool is_lits_image(const std::string& n) {
+  if (n.rfind("volume-", 0) != 0) return false;
+  size_t i = 7;
+  while (i < n.size() && n[i] >= '0' && n[i] <= '9') ++i;
+  if (i == 7) return false;
+  const std::string rest = n.substr(i);
+  return rest == ".nii" || rest == ".nii.gz";
+}
 
 bool ends_with(const std::string& s, const std::string& e) {
   return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
@@ -39,11 +49,10 @@ std::vector<std::string> label_files(const std::string& dir, const char* role) {
     if (e.is_regular_file(ec)) names.push_back(e.path().filename().string());
   GB_CHECK(!ec, dir, ": cannot list the ", role, " folder: ", ec.message());
   const bool lits = std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.rfind("segmentation-", 0) == 0; });
-  static const std::regex lits_image(R"(volume-\d+\.nii(\.gz)?)");
   std::vector<std::string> out;
   for (const auto& n : names) {
     if (!is_label_file(n) || n.find("_prob_") != std::string::npos) continue;
-    if (lits && std::regex_match(n, lits_image)) continue;  // LiTS CT volumes beside their labels
+    if (lits && is_lits_image(n)) continue;  // LiTS CT volumes beside their labels
     out.push_back((d / n).string());
   }
   std::sort(out.begin(), out.end());
@@ -132,9 +141,12 @@ std::string match_key(const std::string& filename) {
 }
 
 std::string case_of_key(const std::string& key) {
-  static const std::regex slice(R"((.*)_slice_\d+)");
-  std::smatch m;
-  return std::regex_match(key, m, slice) ? m[1].str() : key;
+  // "<case>_slice_<digits>" -> "<case>" (the last "_slice_", digits to the end).
+  const size_t at = key.rfind("_slice_");
+  if (at == std::string::npos || at == 0 || at + 7 >= key.size()) return key;
+  for (size_t i = at + 7; i < key.size(); ++i)
+    if (key[i] < '0' || key[i] > '9') return key;
+  return key.substr(0, at);
 }
 
 std::vector<FilePair> match_files(const std::string& pred_dir, const std::string& truth_dir,
