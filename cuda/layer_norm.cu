@@ -10,8 +10,6 @@
 namespace gb::cuda {
 namespace {
 
-template <class T> const T* cptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-template <class T> T* mptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
 template <class T>
 __global__ void ln_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd, int64_t R, int64_t D,
@@ -79,7 +77,7 @@ void CudaBackend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const
   if (R == 0) return;
   dispatch_float(y.dtype(), "layer_norm_forward", [&](auto t) {
     using T = decltype(t);
-    ln_forward<T><<<blocks_for(R), kThreads>>>(x.data<T>(), cptr<T>(gamma), cptr<T>(beta), y.data<T>(), mean.data<T>(),
+    ln_forward<T><<<blocks_for(R), kThreads>>>(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), y.data<T>(), mean.data<T>(),
                                                rstd.data<T>(), R, D, eps);
   });
   GB_CUDA_CHECK_LAUNCH();
@@ -92,11 +90,11 @@ void CudaBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const T
   dispatch_float(gy.dtype(), "layer_norm_backward", [&](auto t) {
     using T = decltype(t);
     if (gx.defined())
-      ln_backward_x<T><<<blocks_for(R), kThreads>>>(gy.data<T>(), x.data<T>(), cptr<T>(gamma), mean.data<T>(),
+      ln_backward_x<T><<<blocks_for(R), kThreads>>>(gy.data<T>(), x.data<T>(), data_or_null<T>(gamma), mean.data<T>(),
                                                     rstd.data<T>(), gx.data<T>(), R, D);
     if (ggamma.defined() || gbeta.defined())
       ln_backward_affine<T><<<blocks_for(D), kThreads>>>(gy.data<T>(), x.data<T>(), mean.data<T>(), rstd.data<T>(),
-                                                         mptr<T>(ggamma), mptr<T>(gbeta), R, D);
+                                                         data_or_null<T>(ggamma), data_or_null<T>(gbeta), R, D);
   });
   GB_CUDA_CHECK_LAUNCH();
 }

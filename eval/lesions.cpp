@@ -1,4 +1,5 @@
 #include "eval/lesions.h"
+#include "eval/mask_scan.h"
 
 #include <cmath>
 #include <cstring>
@@ -11,18 +12,6 @@ namespace gb::eval {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// True when bytes [p, p + n) are all zero, 8 at a time (most rows of a mask are background).
-bool all_zero(const uint8_t* p, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w) return false;
-  }
-  for (; i < n; ++i)
-    if (p[i]) return false;
-  return true;
-}
 }  // namespace
 
 void LesionScore::add(const LesionScore& o) {

@@ -6,6 +6,7 @@
 
 #include "eval/distance_transform.h"
 #include "eval/stats.h"
+#include "eval/mask_scan.h"
 
 namespace gb::eval {
 
@@ -19,18 +20,6 @@ struct Box {
   bool empty() const { return z1 <= z0; }
 };
 
-// True when bytes [p, p + n) are all zero; 8 bytes at a time (masks are mostly background).
-bool all_zero(const uint8_t* p, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w) return false;
-  }
-  for (; i < n; ++i)
-    if (p[i]) return false;
-  return true;
-}
 
 // Bounding box of the non-zero voxels of m.
 Box bounding_box(const uint8_t* m, const std::array<int64_t, 3>& dims) {

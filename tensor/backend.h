@@ -66,6 +66,11 @@ struct CeSums {
   double loss_sum = 0, weight_sum = 0;
 };
 
+// The data pointer of an optional kernel argument, nullptr when undefined (bias, gamma, a gradient not
+// wanted): every backend's kernels take optional buffers this way.
+template <class T> const T* data_or_null(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+template <class T> T* data_or_null(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
 // The soft Dice loss from its per-class sums I, Z, Y (f64 host tensors [C]); a host formula over C
 // numbers, the same for every backend: sum_c w_c (1 - (2 I_c + smooth) / (Z_c + Y_c + smooth)) / C.
 double soft_dice_value(const Tensor& I, const Tensor& Z, const Tensor& Y, const std::vector<double>& w, double smooth);

@@ -6,17 +6,13 @@
 #include "tensor/dispatch.h"
 
 namespace gb::cpu {
-namespace {
-template <class T> const T* cptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-template <class T> T* mptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-}  // namespace
 
 void CpuBackend::conv_forward(const ConvGeom& g, const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& y) {
   GB_DISPATCH_FLOAT(y.dtype(), "conv_forward", {
     if (use_reference_kernels())
-      conv_forward_ref<T>(g, x.data<T>(), w.data<T>(), cptr<T>(bias), y.data<T>());
+      conv_forward_ref<T>(g, x.data<T>(), w.data<T>(), data_or_null<T>(bias), y.data<T>());
     else
-      cpu::conv_forward<T>(g, x.data<T>(), w.data<T>(), cptr<T>(bias), y.data<T>());
+      cpu::conv_forward<T>(g, x.data<T>(), w.data<T>(), data_or_null<T>(bias), y.data<T>());
   });
 }
 
@@ -24,9 +20,9 @@ void CpuBackend::conv_backward(const ConvGeom& g, const Tensor& x, const Tensor&
                                Tensor& gw, Tensor& gbias) {
   GB_DISPATCH_FLOAT(gy.dtype(), "conv_backward", {
     if (use_reference_kernels())
-      conv_backward_ref<T>(g, cptr<T>(x), cptr<T>(w), gy.data<T>(), mptr<T>(gx), mptr<T>(gw), mptr<T>(gbias));
+      conv_backward_ref<T>(g, data_or_null<T>(x), data_or_null<T>(w), gy.data<T>(), data_or_null<T>(gx), data_or_null<T>(gw), data_or_null<T>(gbias));
     else
-      cpu::conv_backward<T>(g, cptr<T>(x), cptr<T>(w), gy.data<T>(), mptr<T>(gx), mptr<T>(gw), mptr<T>(gbias));
+      cpu::conv_backward<T>(g, data_or_null<T>(x), data_or_null<T>(w), gy.data<T>(), data_or_null<T>(gx), data_or_null<T>(gw), data_or_null<T>(gbias));
   });
 }
 

@@ -9,8 +9,6 @@
 
 namespace gb::cpu {
 namespace {
-template <class T> const T* cptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-template <class T> T* mptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 int64_t spatial(const Tensor& x) {
   int64_t s = 1;
   for (int64_t d = 2; d < x.dim(); ++d) s *= x.size(d);
@@ -21,7 +19,7 @@ int64_t spatial(const Tensor& x) {
 void CpuBackend::group_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t groups,
                                     double eps, Tensor& y, Tensor& mean, Tensor& rstd) {
   GB_DISPATCH_FLOAT(y.dtype(), "group_norm_forward", {
-    cpu::group_norm_forward<T>(x.data<T>(), cptr<T>(gamma), cptr<T>(beta), y.data<T>(), mean.data<T>(), rstd.data<T>(),
+    cpu::group_norm_forward<T>(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), y.data<T>(), mean.data<T>(), rstd.data<T>(),
                                x.size(0), x.size(1), spatial(x), groups, eps);
   });
 }
@@ -29,8 +27,8 @@ void CpuBackend::group_norm_forward(const Tensor& x, const Tensor& gamma, const 
 void CpuBackend::group_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                      const Tensor& rstd, int64_t groups, Tensor& gx, Tensor& ggamma, Tensor& gbeta) {
   GB_DISPATCH_FLOAT(gy.dtype(), "group_norm_backward", {
-    cpu::group_norm_backward<T>(gy.data<T>(), x.data<T>(), cptr<T>(gamma), mean.data<T>(), rstd.data<T>(), mptr<T>(gx),
-                                mptr<T>(ggamma), mptr<T>(gbeta), x.size(0), x.size(1), spatial(x), groups);
+    cpu::group_norm_backward<T>(gy.data<T>(), x.data<T>(), data_or_null<T>(gamma), mean.data<T>(), rstd.data<T>(), data_or_null<T>(gx),
+                                data_or_null<T>(ggamma), data_or_null<T>(gbeta), x.size(0), x.size(1), spatial(x), groups);
   });
 }
 
@@ -79,7 +77,7 @@ void CpuBackend::batch_norm_running_stats(const Tensor& running_mean, const Tens
 void CpuBackend::batch_norm_apply(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
                                   const Tensor& rstd, Tensor& y) {
   GB_DISPATCH_FLOAT(y.dtype(), "batch_norm_apply", {
-    cpu::batch_norm_apply<T>(x.data<T>(), cptr<T>(gamma), cptr<T>(beta), mean.data<T>(), rstd.data<T>(), y.data<T>(),
+    cpu::batch_norm_apply<T>(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), mean.data<T>(), rstd.data<T>(), y.data<T>(),
                              x.size(0), x.size(1), spatial(x));
   });
 }
@@ -87,8 +85,8 @@ void CpuBackend::batch_norm_apply(const Tensor& x, const Tensor& gamma, const Te
 void CpuBackend::batch_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& gamma, const Tensor& mean,
                                      const Tensor& rstd, bool training, Tensor& gx, Tensor& ggamma, Tensor& gbeta) {
   GB_DISPATCH_FLOAT(gy.dtype(), "batch_norm_backward", {
-    cpu::batch_norm_backward<T>(gy.data<T>(), x.data<T>(), cptr<T>(gamma), mean.data<T>(), rstd.data<T>(), training,
-                                mptr<T>(gx), mptr<T>(ggamma), mptr<T>(gbeta), x.size(0), x.size(1), spatial(x));
+    cpu::batch_norm_backward<T>(gy.data<T>(), x.data<T>(), data_or_null<T>(gamma), mean.data<T>(), rstd.data<T>(), training,
+                                data_or_null<T>(gx), data_or_null<T>(ggamma), data_or_null<T>(gbeta), x.size(0), x.size(1), spatial(x));
   });
 }
 
@@ -96,7 +94,7 @@ void CpuBackend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const 
                                     Tensor& mean, Tensor& rstd) {
   const int64_t D = x.size(x.dim() - 1), R = x.numel() / D;
   GB_DISPATCH_FLOAT(y.dtype(), "layer_norm_forward", {
-    cpu::layer_norm_forward<T>(x.data<T>(), cptr<T>(gamma), cptr<T>(beta), y.data<T>(), mean.data<T>(), rstd.data<T>(),
+    cpu::layer_norm_forward<T>(x.data<T>(), data_or_null<T>(gamma), data_or_null<T>(beta), y.data<T>(), mean.data<T>(), rstd.data<T>(),
                                R, D, eps);
   });
 }
@@ -105,8 +103,8 @@ void CpuBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const Te
                                      const Tensor& rstd, Tensor& gx, Tensor& ggamma, Tensor& gbeta) {
   const int64_t D = x.size(x.dim() - 1), R = x.numel() / D;
   GB_DISPATCH_FLOAT(gy.dtype(), "layer_norm_backward", {
-    cpu::layer_norm_backward<T>(gy.data<T>(), x.data<T>(), cptr<T>(gamma), mean.data<T>(), rstd.data<T>(), mptr<T>(gx),
-                                mptr<T>(ggamma), mptr<T>(gbeta), R, D);
+    cpu::layer_norm_backward<T>(gy.data<T>(), x.data<T>(), data_or_null<T>(gamma), mean.data<T>(), rstd.data<T>(), data_or_null<T>(gx),
+                                data_or_null<T>(ggamma), data_or_null<T>(gbeta), R, D);
   });
 }
 

@@ -7,7 +7,6 @@
 
 namespace gb::cpu {
 namespace {
-template <class T> const T* cptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 struct Ncs {
   int64_t N, C, S;
 };
@@ -34,7 +33,7 @@ CeSums CpuBackend::cross_entropy_forward(const Tensor& logits, const Tensor& tar
   const Ncs d = ncs(logits);
   CeSums out;
   GB_DISPATCH_FLOAT(p.dtype(), "cross_entropy_forward", {
-    CrossEntropySums s = cpu::cross_entropy_forward<T>(logits.data<T>(), target.data<int32_t>(), cptr<T>(weight), d.N,
+    CrossEntropySums s = cpu::cross_entropy_forward<T>(logits.data<T>(), target.data<int32_t>(), data_or_null<T>(weight), d.N,
                                                        d.C, d.S, ignore_index, p.data<T>());
     out = {s.loss_sum, s.weight_sum};
   });
@@ -45,7 +44,7 @@ void CpuBackend::cross_entropy_backward(double g, const Tensor& p, const Tensor&
                                         double weight_sum, int64_t ignore_index, Tensor& gx) {
   const Ncs d = ncs(p);
   GB_DISPATCH_FLOAT(gx.dtype(), "cross_entropy_backward", {
-    cpu::cross_entropy_backward<T>(g, p.data<T>(), target.data<int32_t>(), cptr<T>(weight), weight_sum, d.N, d.C, d.S,
+    cpu::cross_entropy_backward<T>(g, p.data<T>(), target.data<int32_t>(), data_or_null<T>(weight), weight_sum, d.N, d.C, d.S,
                                    ignore_index, gx.data<T>());
   });
 }

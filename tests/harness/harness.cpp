@@ -412,11 +412,11 @@ std::vector<BackendCheck> check_backends_each(const OpCase& c, uint64_t seed) {
   return out;
 }
 
-CheckResult check_backends(const OpCase& c, uint64_t seed) {
+CheckResult backend_verdict(const std::vector<BackendCheck>& each) {
   CheckResult r;
   r.ran = true;
   r.ok = true;
-  for (const auto& b : check_backends_each(c, seed))
+  for (const auto& b : each)
     if (b.status == BackendCheck::Status::fails) {
       r.ok = false;
       r.detail = b.detail;
@@ -425,20 +425,15 @@ CheckResult check_backends(const OpCase& c, uint64_t seed) {
   return r;
 }
 
+CheckResult check_backends(const OpCase& c, uint64_t seed) { return backend_verdict(check_backends_each(c, seed)); }
+
 CaseReport run_case(const OpCase& c, uint64_t seed) {
   CaseReport r;
   r.forward = check_forward(c, seed);
   r.grad = check_grad(c, seed);
   r.accumulate = check_accumulate(c, seed);
   r.backends = check_backends_each(c, seed);
-  r.backend.ran = true;
-  r.backend.ok = true;
-  for (const auto& b : r.backends)
-    if (b.status == BackendCheck::Status::fails) {
-      r.backend.ok = false;
-      r.backend.detail = b.detail;
-      break;
-    }
+  r.backend = backend_verdict(r.backends);
   return r;
 }
 

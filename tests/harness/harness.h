@@ -93,6 +93,8 @@ CheckResult check_accumulate(const OpCase& c, uint64_t seed);
 CheckResult check_backends(const OpCase& c, uint64_t seed);
 // Per backend, with the reference run's own sentinel check folded into the first entry's failure.
 std::vector<BackendCheck> check_backends_each(const OpCase& c, uint64_t seed);
+// The backend check as one verdict: ok unless some backend fails (not supported is not a failure).
+CheckResult backend_verdict(const std::vector<BackendCheck>& each);
 
 // Materialise the inputs of a case (leaves) and the tensors handed to the op (views when noncontig).
 struct Inputs {

@@ -58,10 +58,7 @@ int main(int argc, char** argv) {
     if (mode == "list" || mode == "test") {
       r.forward = check_forward(c, 1234);
       r.backends = check_backends_each(c, 1234);
-      r.backend.ran = true;
-      r.backend.ok = true;
-      for (auto& b : r.backends)
-        if (b.status == BackendCheck::Status::fails) r.backend = {true, false, b.detail};
+      r.backend = backend_verdict(r.backends);
     }
     if (mode == "list" || mode == "grad") {
       r.grad = check_grad(c, 1234);
