@@ -85,7 +85,16 @@ std::vector<std::string> take_overflow_reports() {
   return r;
 }
 
+namespace {
+std::atomic<int64_t> g_alloc_count{0}, g_alloc_bytes{0};
+}
+AllocStats storage_alloc_stats() {
+  return {g_alloc_count.load(std::memory_order_relaxed), g_alloc_bytes.load(std::memory_order_relaxed)};
+}
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
+  g_alloc_count.fetch_add(1, std::memory_order_relaxed);
+  g_alloc_bytes.fetch_add((int64_t)nbytes, std::memory_order_relaxed);
   auto s = std::make_shared<Storage>();
   s->nbytes = nbytes;
   s->device = dev;

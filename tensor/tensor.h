@@ -47,6 +47,14 @@ void set_overflow_guards(bool on);
 bool overflow_guards();
 std::vector<std::string> take_overflow_reports();  // the reports so far (and clears them)
 
+// Storage allocations since the process started, on every device (benchmarks report allocations per
+// training step from the difference of two readings; relaxed atomics, so the cost is one add each).
+struct AllocStats {
+  int64_t count = 0;  // Storage::allocate calls
+  int64_t bytes = 0;  // bytes requested
+};
+AllocStats storage_alloc_stats();
+
 class Tensor;
 struct Node;  // autograd/node.h
 

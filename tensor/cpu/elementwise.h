@@ -1,6 +1,7 @@
 // Elementwise CPU kernels. Operands are strided (a broadcast operand has stride 0 along the
 // broadcast dimensions); the output is contiguous. The common case — every operand contiguous and of
-// the output's shape — runs as one flat loop split across threads.
+// the output's shape — runs as one flat loop split across threads; the strided case splits the
+// leading dimensions across threads (parallel_runs). The output is written once per element.
 #pragma once
 #include <cstdint>
 
@@ -21,7 +22,7 @@ void unary_map(const Shape& shape, T* y, const T* a, const Shape& a_st, F f) {
     return;
   }
   Shape y_st = contiguous_strides(shape);
-  for_each_run<2>(shape, {y_st.data(), a_st.data()}, [&](const int64_t* off, int64_t len) {
+  parallel_runs<2>(shape, {y_st.data(), a_st.data()}, [&](const int64_t* off, int64_t len) {
     const int64_t sa = shape.empty() ? 1 : a_st.back();
     for (int64_t i = 0; i < len; ++i) y[off[0] + i] = f(a[off[1] + i * sa]);
   });
@@ -38,7 +39,7 @@ void binary_map(const Shape& shape, T* y, const T* a, const Shape& a_st, const T
     });
     return;
   }
-  for_each_run<3>(shape, {c.data(), a_st.data(), b_st.data()}, [&](const int64_t* off, int64_t len) {
+  parallel_runs<3>(shape, {c.data(), a_st.data(), b_st.data()}, [&](const int64_t* off, int64_t len) {
     const int64_t sa = shape.empty() ? 1 : a_st.back(), sb = shape.empty() ? 1 : b_st.back();
     for (int64_t i = 0; i < len; ++i) y[off[0] + i] = f(a[off[1] + i * sa], b[off[2] + i * sb]);
   });
