@@ -3,7 +3,7 @@
 steps, zero baseline, internal_batch_size left at its default None = every step in one batch, as a new
 user calls it) and pytorch-grad-cam GradCAM (decoder.blocks.1, SemanticSegmentationTarget) per 224 x 224
 slice, on the same TransUNet architecture (the re-implementation of the official code in
-scripts/make_xai_golden.py: R50-ViT-B_16 with 9 classes, the small config "tiny" with 3), float32, eval
+scripts/transunet_torch.py: R50-ViT-B_16 with 9 classes, the small config "tiny" with 3), float32, eval
 mode, torch.set_num_threads(2) (and set_num_interop_threads(2)), seeded weights. Parameters keep
 requires_grad=True as a new user leaves them: pytorch-grad-cam's loss.backward() then also computes
 the weight gradients (glassbox never does); Captum's torch.autograd.grad asks for the input only.
@@ -37,8 +37,9 @@ def run_case(model_name, case, reps, ibs):
         torch.set_num_interop_threads(2)
     except RuntimeError:
         pass
+    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the tree
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from make_xai_golden import VisionTransformer, config
+    from transunet_torch import VisionTransformer, config
 
     torch.manual_seed(1234)
     c = config(model_name)
