@@ -1,6 +1,7 @@
 // CPU backend: max pooling and linear resampling (tensor/cpu/pool.h, tensor/cpu/upsample.h).
 #include "tensor/cpu/backend.h"
 #include "tensor/cpu/pool.h"
+#include "tensor/cpu/kernel_mode.h"
 #include "tensor/cpu/upsample.h"
 #include "tensor/dispatch.h"
 
@@ -17,12 +18,21 @@ void CpuBackend::max_pool_backward(const PoolGeom& g, const Tensor& gy, const Te
 }
 
 void CpuBackend::upsample_forward(const UpsampleGeom& g, const Tensor& x, Tensor& y) {
-  GB_DISPATCH_FLOAT(y.dtype(), "upsample_forward", { cpu::upsample_linear_forward<T>(g, x.data<T>(), y.data<T>()); });
+  GB_DISPATCH_FLOAT(y.dtype(), "upsample_forward", {
+    if (use_reference_kernels())
+      cpu::upsample_linear_forward_ref<T>(g, x.data<T>(), y.data<T>());
+    else
+      cpu::upsample_linear_forward<T>(g, x.data<T>(), y.data<T>());
+  });
 }
 
 void CpuBackend::upsample_backward(const UpsampleGeom& g, const Tensor& gy, Tensor& gx) {
-  GB_DISPATCH_FLOAT(gx.dtype(), "upsample_backward",
-                    { cpu::upsample_linear_backward<T>(g, gy.data<T>(), gx.data<T>()); });
+  GB_DISPATCH_FLOAT(gx.dtype(), "upsample_backward", {
+    if (use_reference_kernels())
+      cpu::upsample_linear_backward_ref<T>(g, gy.data<T>(), gx.data<T>());
+    else
+      cpu::upsample_linear_backward<T>(g, gy.data<T>(), gx.data<T>());
+  });
 }
 
 }  // namespace gb::cpu
