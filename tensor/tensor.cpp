@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "tensor/cpu/host_cache.h"
 #include "tensor/cpu/strided.h"
 #include "tensor/dispatch.h"
 #include "tensor/kernels.h"
@@ -134,9 +135,9 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device dev) {
     return s;
   }
   if (dev == Device::CPU) {
-    s->data = std::aligned_alloc(64, n);
+    s->data = cpu::host_alloc(n);  // large buffers come from the caching allocator (host_cache.h)
     GB_CHECK(s->data, "Storage: out of host memory allocating ", nbytes, " bytes");
-    s->deleter = [](void* p) { std::free(p); };
+    s->deleter = [n](void* p) { cpu::host_free(p, n); };
   } else {
     s->data = a->allocate(n);
     s->deleter = [a](void* p) { a->deallocate(p); };
