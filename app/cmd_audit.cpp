@@ -102,6 +102,11 @@ int run_audit(const Opts& o) {
     return 0;
   }
   model->train();
+  {  // one untraced pass first, so the times are the steady state a training loop sees (thread pool
+     // started, conv/GEMM workspaces grown, the host buffer cache filled: no first-touch page faults)
+    Tensor y = model->forward(x);
+    mean(y).backward();
+  }
   std::vector<trace::OpRecord> recs;
   {
     trace::TraceSession ts;
@@ -110,7 +115,8 @@ int run_audit(const Opts& o) {
     loss.backward();
     recs = ts.records();
   }
-  std::printf("\ntraced forward + backward (train mode, loss = mean(logits)): %zu op records\n", recs.size());
+  std::printf("\ntraced forward + backward (train mode, loss = mean(logits), after one untraced warm-up pass): %zu op "
+              "records\n", recs.size());
   std::printf("%5s %-8s %-22s %-56s %-34s %-18s %12s %10s %9s %s\n", "#", "phase", "op", "layer", "inputs", "output",
               "MFLOP", "MB", "ms", "backend");
   struct Agg {

@@ -80,6 +80,9 @@ gb::app::Register reg("demo", "the whole paper on built-in phantom CT: train Tra
                             ->check(CLI::IsMember({"sgd", "adamw"}));
                         sub.add_option("--oversample", o.oversample, "times each tumour slice is seen per epoch")
                             ->capture_default_str();
+                        sub.add_option("--class-weights", o.class_weights,
+                                       "loss weight per class: background, liver, tumour")
+                            ->delimiter(',');
                         sub.add_option("--ig-steps", o.ig_steps, "Integrated Gradients steps (Gauss-Legendre)")
                             ->capture_default_str();
                         sub.add_option("--max-tumours", o.max_tumours, "tumours explained per held-out case")

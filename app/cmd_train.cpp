@@ -80,6 +80,9 @@ gb::app::Register reg("train", "train a segmentation model on LiTS, MSD, a slice
   sub.add_flag("!--no-poly", o.poly, "constant learning rate instead of poly decay");
   sub.add_option("--slices", o.slices, "volumes: train on 'liver' slices or 'all'")->capture_default_str();
   sub.add_option("--oversample", o.oversample, "times each tumour slice is seen per epoch")->capture_default_str();
+  sub.add_option("--class-weights", o.class_weights,
+                 "loss weight per class, comma-separated (e.g. 1,1,3: tumour errors cost 3x); default all 1")
+      ->delimiter(',');
   sub.add_option("--foreground-fraction", o.foreground_fraction, "3-D: share of patches forced onto foreground")->capture_default_str();
   sub.add_flag("!--no-augment", o.augment, "no augmentation");
   sub.add_option("--window-lo", o.window_lo, "HU window low")->capture_default_str();

@@ -107,6 +107,7 @@ DemoResult run_demo(const DemoOptions& opt_in, const DemoEvents& ev) {
     ro.optimizer = m.optimizer;
     ro.lr = m.lr;
     ro.oversample = opt.oversample;
+    ro.class_weights = opt.class_weights;
     ro.slices = "liver";
     ro.window_lo = opt.window_lo;
     ro.window_hi = opt.window_hi;

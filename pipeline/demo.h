@@ -36,6 +36,7 @@ struct DemoOptions {
   uint64_t seed = 1234;
   std::vector<DemoModel> models;   // empty: default_demo_models()
   int64_t oversample = 4;          // tumour slices seen this many times per epoch
+  std::vector<double> class_weights;  // loss weight per class (train --class-weights; empty: all 1)
   double val_fraction = 0.25;      // held-out cases
   int64_t ig_steps = 32;           // Gauss-Legendre nodes
   int64_t max_tumours = 6;         // explained per held-out case (the largest first)

@@ -7,9 +7,11 @@
 
 namespace gb::train {
 
-Tensor segmentation_loss(const Tensor& logits, const Tensor& labels, double* ce_out, double* dice_out) {
-  Tensor ce = cross_entropy(logits, labels);
-  Tensor dice = soft_dice_loss(logits, labels);
+Tensor segmentation_loss(const Tensor& logits, const Tensor& labels, double* ce_out, double* dice_out,
+                         const Tensor& class_weight) {
+  const Tensor w = class_weight.defined() ? class_weight.to(logits.dtype()) : Tensor();
+  Tensor ce = cross_entropy(logits, labels, w);
+  Tensor dice = soft_dice_loss(logits, labels, w);
   if (ce_out) *ce_out = ce.item();
   if (dice_out) *dice_out = dice.item();
   return add(mul_scalar(ce, 0.5), mul_scalar(dice, 0.5));

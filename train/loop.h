@@ -11,7 +11,10 @@
 namespace gb::train {
 
 // logits [N, C, H, W], labels i32 [N, H, W] -> scalar; ce and dice receive the two parts when given.
-Tensor segmentation_loss(const Tensor& logits, const Tensor& labels, double* ce = nullptr, double* dice = nullptr);
+// class_weight [C] (f64 or the logits' dtype; undefined = all 1, the official recipe) weights both
+// parts: CE as torch's weight= (sum w_t nll / sum w_t), Dice as sum_c w_c dice_c / C.
+Tensor segmentation_loss(const Tensor& logits, const Tensor& labels, double* ce = nullptr, double* dice = nullptr,
+                         const Tensor& class_weight = Tensor());
 
 struct TrainOptions {
   int64_t steps = 100;  // optimiser steps (batches); epochs restart the loader as needed

@@ -60,6 +60,7 @@ std::string RunOptions::to_json() const {
   j["poly"] = poly;
   j["slices"] = slices;
   j["oversample"] = oversample;
+  j["class_weights"] = class_weights;
   j["foreground_fraction"] = foreground_fraction;
   j["augment"] = augment;
   j["window"] = {window_lo, window_hi};
@@ -97,6 +98,7 @@ RunOptions RunOptions::from_json(const std::string& text, const std::string& whe
     o.poly = j.at("poly");
     o.slices = j.at("slices");
     o.oversample = j.at("oversample");
+    if (j.contains("class_weights")) o.class_weights = j.at("class_weights").get<std::vector<double>>();
     o.foreground_fraction = j.at("foreground_fraction");
     o.augment = j.at("augment");
     o.window_lo = j.at("window").at(0);
@@ -244,6 +246,7 @@ class Run {
   io::Preprocess pre_;
   std::shared_ptr<models::SegmentationModel> model_;
   std::unique_ptr<Optimizer> opt_;
+  Tensor class_weight_;  // [classes] f64 from --class-weights, undefined for the official unweighted loss
   std::unique_ptr<io::Loader> loader_;
   std::unique_ptr<io::PatchLoader> patches_;
   bool is3d_ = false;
@@ -341,6 +344,14 @@ void Run::setup_model_and_data(bool resume) {
     GB_CHECK(o_.oversample >= 1 && o_.oversample <= 100, "train: --oversample must be in 1..100");
     lo.oversample_times = o_.oversample;
     loader_ = std::make_unique<io::Loader>(*ds_, lo);
+  }
+  // Loss weights.
+  if (!o_.class_weights.empty()) {
+    GB_CHECK((int64_t)o_.class_weights.size() == cfg_.classes, "train: --class-weights has ", o_.class_weights.size(),
+             " values but the model has ", cfg_.classes, " classes");
+    for (double w : o_.class_weights)
+      GB_CHECK(std::isfinite(w) && w > 0 && w <= 1000, "train: --class-weights must be in (0, 1000], got ", w);
+    class_weight_ = Tensor::from_vector(o_.class_weights, {(int64_t)o_.class_weights.size()});
   }
   // Schedule.
   GB_CHECK((o_.steps > 0) != (o_.epochs > 0), "train: give exactly one of --steps and --epochs");
@@ -595,7 +606,7 @@ RunResult Run::go(bool resume) {
     opt_->set_lr(r.lr);
     opt_->zero_grad();
     Tensor logits = model_->forward(b.image);
-    Tensor loss = segmentation_loss(logits, b.label, &r.ce, &r.dice);
+    Tensor loss = segmentation_loss(logits, b.label, &r.ce, &r.dice, class_weight_);
     r.loss = step == o_.fault_nan_at_step ? std::nan("") : loss.item();
     GB_CHECK(std::isfinite(r.loss), "train: the loss became ", r.loss, " at step ", step,
              "; stopped, the last good checkpoint is left as it was (lower --lr?)");

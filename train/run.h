@@ -51,6 +51,7 @@ struct RunOptions {
   // sampling
   std::string slices = "liver";   // volumes: "liver" (slices showing liver) or "all"
   int64_t oversample = 1;         // tumour slices seen this many times per epoch
+  std::vector<double> class_weights;  // loss weight per class (empty: all 1, the official recipe)
   double foreground_fraction = 1.0 / 3.0;  // 3-D: patches forced to contain foreground
   bool augment = true;
   // preprocessing (units come from the data)

@@ -56,3 +56,40 @@ TEST(SegmentationLoss, IsHalfCrossEntropyHalfDice) {
   EXPECT_NEAR(l.item(), 0.5 * cross_entropy(logits, labels).item() + 0.5 * soft_dice_loss(logits, labels).item(), 1e-14);
   EXPECT_NEAR(l.item(), 0.5 * ce + 0.5 * dice, 1e-14);
 }
+
+TEST(SegmentationLoss, ClassWeightsWeightBothParts) {
+  Tensor logits = Tensor::empty({2, 3, 4, 4}, DType::F64);
+  Generator g(2);
+  g.normal_(logits);
+  std::vector<int32_t> lv(32);
+  for (size_t i = 0; i < lv.size(); ++i) lv[i] = (int32_t)((i * 7) % 3);
+  Tensor labels = Tensor::from_vector(lv, {2, 4, 4});
+  const std::vector<double> w = {0.5, 1.0, 3.0};
+  // Independent formulas: CE = sum_i w_{t_i} nll_i / sum_i w_{t_i}; Dice = sum_c w_c dice_c / C.
+  const Tensor p = softmax(logits, 1);
+  const double* pp = p.data<double>();
+  double num = 0, den = 0, dsum = 0;
+  for (int c = 0; c < 3; ++c) {
+    double inter = 0, pp2 = 0, tt = 0;
+    for (int n = 0; n < 2; ++n)
+      for (int s = 0; s < 16; ++s) {
+        const double pc = pp[(n * 3 + c) * 16 + s];
+        const bool t = lv[(size_t)(n * 16 + s)] == c;
+        inter += t ? pc : 0;
+        pp2 += pc * pc;
+        tt += t ? 1 : 0;
+        if (t) {
+          num += -w[(size_t)c] * std::log(pc);
+          den += w[(size_t)c];
+        }
+      }
+    dsum += w[(size_t)c] * (1 - (2 * inter + 1e-5) / (pp2 + tt + 1e-5));
+  }
+  double ce = 0, dice = 0;
+  Tensor l = train::segmentation_loss(logits, labels, &ce, &dice, Tensor::from_vector(w, {3}));
+  EXPECT_NEAR(ce, num / den, 1e-12);
+  EXPECT_NEAR(dice, dsum / 3, 1e-12);
+  EXPECT_NEAR(l.item(), 0.5 * num / den + 0.5 * dsum / 3, 1e-12);
+  // and the unweighted loss differs (the weights are really applied)
+  EXPECT_GT(std::abs(train::segmentation_loss(logits, labels).item() - l.item()), 1e-3);
+}

@@ -150,6 +150,11 @@ TEST(Run, BadInputIsOneClearError) {
   x.optimizer = "rmsprop";
   expect(x, "--optimizer");
   x = o;
+  x.class_weights = {1, 2};
+  expect(x, "--class-weights has 2 values but the model has 3 classes");
+  x.class_weights = {1, 0, 2};
+  expect(x, "--class-weights must be in (0, 1000]");
+  x = o;
   x.out = d + "/file/run";
   std::ofstream(d + "/file") << "x";
   expect(x, "cannot create the run folder");
