@@ -6,6 +6,8 @@
 //   ig        Integrated Gradients, 32 Gauss-Legendre steps, zero baseline, the same target, batch 1
 //             input, all 32 scaled inputs in ONE forward/backward batch (IgOptions::batch = 32, as
 //             Captum's internal_batch_size = 32 on the PyTorch side)
+//   forward_f64, train_f64   the same in double precision (model and input converted with to(F64)):
+//             gradient checks and audits run in f64; the target is within 4x of f32
 // for tiny (128², 3 classes), unet2d-tiny (128², 3 classes) and r50-vit-b16 (224², 9 classes), batch 1,
 // 4 and 24 (r50: 24 for forward only). Inputs: uniform [0, 1) noise, labels uniform over the classes,
 // weights from the seeded initialiser (speed does not depend on their values).
@@ -61,7 +63,7 @@ struct Case {
   int64_t params = 0;
 };
 
-Case make_case(const std::string& name, int64_t batch) {
+Case make_case(const std::string& name, int64_t batch, DType dt = DType::F32) {
   gb::cpu::set_num_threads(kThreads);
   Case c;
   const models::ModelConfig cfg = models::named_config(name);
@@ -78,6 +80,10 @@ Case make_case(const std::string& name, int64_t batch) {
   int32_t* lp = c.labels.data<int32_t>();
   for (int64_t i = 0; i < u.numel(); ++i) lp[i] = std::min<int32_t>((int32_t)up[i], (int32_t)cfg.classes - 1);
   // Target: class 1 over the central half of the image (rows and columns H/4 .. 3H/4).
+  if (dt != DType::F32) {
+    c.model->to(dt);
+    c.x = c.x.to(dt);
+  }
   c.target.cls = 1;
   c.target.mask = Tensor::zeros({H, W}, DType::F64);
   for (int64_t i = H / 4; i < 3 * H / 4; ++i) c.target.mask.view_slice(0, i, i + 1).view_slice(1, W / 4, 3 * W / 4).fill(1);
@@ -107,18 +113,18 @@ void timed_loop(benchmark::State& st, const Case& c, int64_t batch, F once) {
   st.counters["threads"] = gb::cpu::num_threads();
 }
 
-void bm_forward(benchmark::State& st, std::string name, int64_t batch) {
-  Case c = make_case(name, batch);
+void forward_as(benchmark::State& st, const std::string& name, int64_t batch, DType dt) {
+  Case c = make_case(name, batch, dt);
   c.model->eval();
   timed_loop(st, c, batch, [&] {
     NoGradGuard ng;
     Tensor y = c.model->forward(c.x);
-    benchmark::DoNotOptimize(y.data<float>());
+    benchmark::DoNotOptimize(y.storage().get());
   });
 }
 
-void bm_train(benchmark::State& st, std::string name, int64_t batch) {
-  Case c = make_case(name, batch);
+void train_as(benchmark::State& st, const std::string& name, int64_t batch, DType dt) {
+  Case c = make_case(name, batch, dt);
   c.model->train();
   std::vector<Tensor> params;
   for (auto& [n, p] : c.model->named_parameters()) params.push_back(p);
@@ -131,6 +137,11 @@ void bm_train(benchmark::State& st, std::string name, int64_t batch) {
     benchmark::DoNotOptimize(loss.item());
   });
 }
+
+void bm_forward(benchmark::State& st, std::string name, int64_t batch) { forward_as(st, name, batch, DType::F32); }
+void bm_train(benchmark::State& st, std::string name, int64_t batch) { train_as(st, name, batch, DType::F32); }
+void bm_forward_f64(benchmark::State& st, std::string name, int64_t batch) { forward_as(st, name, batch, DType::F64); }
+void bm_train_f64(benchmark::State& st, std::string name, int64_t batch) { train_as(st, name, batch, DType::F64); }
 
 void bm_gradcam(benchmark::State& st, std::string name, int64_t batch) {
   Case c = make_case(name, batch);
@@ -177,10 +188,14 @@ int main(int argc, char** argv) {
       {"tiny", "train", bm_train, {1, 4, 24}, 1.5},
       {"tiny", "gradcam", bm_gradcam, {1}, 1.0},
       {"tiny", "ig", bm_ig32, {1}, 1.5},
+      {"tiny", "forward_f64", bm_forward_f64, {1, 4}, 1.0},
+      {"tiny", "train_f64", bm_train_f64, {1, 4}, 1.5},
       {"unet2d-tiny", "forward", bm_forward, {1, 4, 24}, 1.0},
       {"unet2d-tiny", "train", bm_train, {1, 4, 24}, 1.5},
       {"unet2d-tiny", "gradcam", bm_gradcam, {1}, 1.0},
       {"unet2d-tiny", "ig", bm_ig32, {1}, 1.5},
+      {"unet2d-tiny", "forward_f64", bm_forward_f64, {1, 4}, 1.0},
+      {"unet2d-tiny", "train_f64", bm_train_f64, {1, 4}, 1.5},
       {"r50-vit-b16", "forward", bm_forward, {1, 4, 24}, 2.0},
       {"r50-vit-b16", "train", bm_train, {1, 4}, 3.0},
       {"r50-vit-b16", "gradcam", bm_gradcam, {1}, 2.0},
