@@ -1,7 +1,12 @@
-// SGEMM throughput: glassbox's gemm<float> vs OpenBLAS cblas_sgemm, same shapes, same thread count,
-// same process. C[M,N] = A[M,K] B[K,N], row-major, alpha 1, beta 0.
-//   ./bench_gemm                       all shapes, 2 threads, table of ratios at the end
-//   GLASSBOX_GEMM_PATH=avx2 ./bench_gemm   force the AVX2 kernel (default: best the CPU has)
+// GEMM throughput: glassbox's gemm<float> vs OpenBLAS cblas_sgemm, and gemm<double> vs gemm_ref<double>
+// (the triple loop f64 used to take) and cblas_dgemm, same shapes, same thread count, same process.
+// SGEMM: C[M,N] = A[M,K] B[K,N], row-major, alpha 1, beta 0. DGEMM: the same, plus the transposed
+// operands of the conv backward passes (dW = dY col^T, dcol = W^T dY); each f64 shape is also run in
+// f32 to give the f64 / f32 time ratio (issue 11: a whole-model f64 step within 4x of f32), alone
+// (median) and paired with the f64 call (best-of, the figure to trust on a loaded machine).
+//   ./bench_gemm                       all shapes, 2 threads, tables of ratios at the end
+//   ./bench_gemm --benchmark_filter=f64   the DGEMM part only (f32 for the SGEMM part)
+//   GLASSBOX_GEMM_PATH=avx2 ./bench_gemm   force the AVX2 kernels (default: best the CPU has)
 // OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons under KVM and falls back to its
 // "Prescott" (SSE3) kernels, which would make a meaningless baseline. When OPENBLAS_CORETYPE is not
 // set and the CPU has AVX-512, the bench re-executes itself with OPENBLAS_CORETYPE=SkylakeX (OpenBLAS
@@ -19,6 +24,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
@@ -26,10 +32,8 @@
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/gemm_kernels.h"
 #include "bench/bench_common.h"
-#include "bench/bench_common.h"
 #include "bench/openblas_core.h"
 #include "tensor/cpu/parallel.h"
-
 
 namespace {
 
@@ -48,14 +52,113 @@ const Shape3 kShapes[] = {
     {"vit_mlp2_196x768x3072", 196, 768, 3072},
 };
 
-std::vector<float> random_vec(size_t n, uint64_t seed) {
-  std::vector<float> v(n);
+// DGEMM shapes: squares, and vol2col GEMMs of a 3x3 conv (64 -> 64 channels on 56 x 56: forward
+// [O, OS] = W [O, CK] col [CK, OS], and the two backward products), a 16-channel 3x3 conv on
+// 128 x 128 and a 3x3x3 one (32 channels, 16^3 output), plus a ViT projection.
+struct DShape {
+  const char* name;
+  int64_t M, N, K;
+  bool ta, tb;
+};
+const DShape kDShapes[] = {
+    {"256^3", 256, 256, 256, false, false},
+    {"512^3", 512, 512, 512, false, false},
+    {"1024^3", 1024, 1024, 1024, false, false},
+    {"conv2d_fwd_64x3136x576", 64, 3136, 576, false, false},
+    {"conv2d_dW_64x576x3136_tB", 64, 576, 3136, false, true},
+    {"conv2d_dcol_576x3136x64_tA", 576, 3136, 64, true, false},
+    {"conv2d_fwd_16x16384x144", 16, 16384, 144, false, false},
+    {"conv3d_fwd_32x4096x864", 32, 4096, 864, false, false},
+    {"vit_qkv_196x768x768", 196, 768, 768, false, false},
+};
+
+template <class T = float>
+std::vector<T> random_vec(size_t n, uint64_t seed) {
+  std::vector<T> v(n);
   uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
   for (auto& x : v) {
     s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-    x = (float)((double)(s >> 11) / (double)(1ull << 53) * 2.0 - 1.0);
+    x = (T)((double)(s >> 11) / (double)(1ull << 53) * 2.0 - 1.0);
   }
   return v;
+}
+
+enum class Impl { Ours, Ref, OpenBLAS };
+
+// One DGEMM-table cell: gemm<T> (ours), gemm_ref<T> or cblas_?gemm on the shape's stored operands
+// (A [M,K] or [K,M], B [K,N] or [N,K], unpadded).
+template <class T>
+void run_d(benchmark::State& st, const DShape& sh, Impl impl) {
+  const int64_t M = sh.M, N = sh.N, K = sh.K;
+  const int64_t lda = sh.ta ? M : K, ldb = sh.tb ? K : N;
+  auto A = random_vec<T>((size_t)(M * K), 1), B = random_vec<T>((size_t)(K * N), 2);
+  std::vector<T> C((size_t)(M * N));
+  gb::cpu::set_num_threads(kThreads);
+#ifdef GB_HAVE_OPENBLAS
+  openblas_set_num_threads(kThreads);
+#endif
+  for (auto _ : st) {
+    if (impl == Impl::OpenBLAS) {
+#ifdef GB_HAVE_OPENBLAS
+      const auto ta = sh.ta ? CblasTrans : CblasNoTrans, tb = sh.tb ? CblasTrans : CblasNoTrans;
+      if constexpr (std::is_same_v<T, double>)
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)M, (int)N, (int)K, 1.0, A.data(), (int)lda, B.data(), (int)ldb,
+                    0.0, C.data(), (int)N);
+      else
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)M, (int)N, (int)K, 1.f, A.data(), (int)lda, B.data(), (int)ldb,
+                    0.f, C.data(), (int)N);
+#endif
+    } else if (impl == Impl::Ref) {
+      gb::cpu::gemm_ref<T>(sh.ta, sh.tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), C.data(), N);
+    } else {
+      gb::cpu::gemm<T>(sh.ta, sh.tb, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), C.data(), N);
+    }
+    benchmark::DoNotOptimize(C.data());
+    benchmark::ClobberMemory();
+  }
+  st.counters["GFLOP/s"] = benchmark::Counter(2.0 * (double)M * (double)N * (double)K * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Paired DGEMM: each iteration runs our f64, our f32 and (where present) OpenBLAS's f64 GEMM on the
+// same shape and times each call; the best of each is the load-robust figure, and its f64 / f32
+// ratio the one to trust on a shared machine.
+void run_d_paired(benchmark::State& st, const DShape& sh) {
+  const int64_t M = sh.M, N = sh.N, K = sh.K;
+  const int64_t lda = sh.ta ? M : K, ldb = sh.tb ? K : N;
+  auto A = random_vec<double>((size_t)(M * K), 1), B = random_vec<double>((size_t)(K * N), 2);
+  auto Af = random_vec<float>((size_t)(M * K), 1), Bf = random_vec<float>((size_t)(K * N), 2);
+  std::vector<double> C((size_t)(M * N));
+  std::vector<float> Cf((size_t)(M * N));
+  gb::cpu::set_num_threads(kThreads);
+#ifdef GB_HAVE_OPENBLAS
+  openblas_set_num_threads(kThreads);
+#endif
+  double best64 = 1e30, best32 = 1e30, best_blas = 1e30;
+  using clk = std::chrono::steady_clock;
+  for (auto _ : st) {
+    auto t0 = clk::now();
+    gb::cpu::gemm<double>(sh.ta, sh.tb, M, N, K, 1.0, A.data(), lda, B.data(), ldb, 0.0, C.data(), N);
+    benchmark::DoNotOptimize(C.data());
+    auto t1 = clk::now();
+    gb::cpu::gemm<float>(sh.ta, sh.tb, M, N, K, 1.f, Af.data(), lda, Bf.data(), ldb, 0.f, Cf.data(), N);
+    benchmark::DoNotOptimize(Cf.data());
+    auto t2 = clk::now();
+    best64 = std::min(best64, std::chrono::duration<double>(t1 - t0).count());
+    best32 = std::min(best32, std::chrono::duration<double>(t2 - t1).count());
+#ifdef GB_HAVE_OPENBLAS
+    cblas_dgemm(CblasRowMajor, sh.ta ? CblasTrans : CblasNoTrans, sh.tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                (int)K, 1.0, A.data(), (int)lda, B.data(), (int)ldb, 0.0, C.data(), (int)N);
+    benchmark::DoNotOptimize(C.data());
+    best_blas = std::min(best_blas, std::chrono::duration<double>(clk::now() - t2).count());
+#endif
+  }
+  const double gf = 2.0 * (double)M * (double)N * (double)K * 1e-9;
+  st.counters["ours_best_GFLOPs"] = gf / best64;
+  st.counters["ours_f32_best_GFLOPs"] = gf / best32;
+#ifdef GB_HAVE_OPENBLAS
+  st.counters["openblas_best_GFLOPs"] = gf / best_blas;
+#endif
 }
 
 void run(benchmark::State& st, const Shape3& sh, bool openblas) {
@@ -125,7 +228,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& r : runs) {
       if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "max") {
-        for (const char* k : {"ours_best_GFLOPs", "openblas_best_GFLOPs"}) {
+        for (const char* k : {"ours_best_GFLOPs", "openblas_best_GFLOPs", "ours_f32_best_GFLOPs"}) {
           auto it = r.counters.find(k);
           if (it != r.counters.end()) best[r.run_name.function_name + k] = it->second.value;
         }
@@ -144,8 +247,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   gb::bench::force_openblas_core(argv);
   if (const char* p = std::getenv("GLASSBOX_GEMM_PATH")) {
-    if (!std::strcmp(p, "avx2")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX2);
-    if (!std::strcmp(p, "avx512")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX512);
+    if (!std::strcmp(p, "avx2")) gb::cpu::set_gemm_path(gb::cpu::GemmPath::AVX2);
+    if (!std::strcmp(p, "avx512")) gb::cpu::set_gemm_path(gb::cpu::GemmPath::AVX512);
   }
   for (const auto& sh : kShapes) {
     for (int ob = 0; ob < 2; ++ob) {
@@ -156,6 +259,32 @@ int main(int argc, char** argv) {
       gb::bench::timed(
           benchmark::RegisterBenchmark(name.c_str(), [sh, ob](benchmark::State& st) { run(st, sh, ob != 0); }), 0.5, 1.0);
     }
+  }
+  // DGEMM: ours, the triple loop (a shorter run: it is 10-100x slower, one call can take seconds),
+  // OpenBLAS, and our SGEMM on the same shape for the f64 / f32 ratio.
+  for (const auto& sh : kDShapes) {
+    const std::string n = sh.name;
+    gb::bench::timed(benchmark::RegisterBenchmark(("f64/glassbox/" + n).c_str(),
+                                                  [sh](benchmark::State& st) { run_d<double>(st, sh, Impl::Ours); }),
+                     0.5, 1.0);
+    gb::bench::timed(benchmark::RegisterBenchmark(("f64/reference/" + n).c_str(),
+                                                  [sh](benchmark::State& st) { run_d<double>(st, sh, Impl::Ref); }),
+                     0.0, 0.2);
+#ifdef GB_HAVE_OPENBLAS
+    gb::bench::timed(
+        benchmark::RegisterBenchmark(("f64/openblas/" + n).c_str(),
+                                     [sh](benchmark::State& st) { run_d<double>(st, sh, Impl::OpenBLAS); }),
+        0.5, 1.0);
+#endif
+    gb::bench::timed(benchmark::RegisterBenchmark(("f64/glassbox_f32/" + n).c_str(),
+                                                  [sh](benchmark::State& st) { run_d<float>(st, sh, Impl::Ours); }),
+                     0.5, 1.0);
+  }
+  for (const auto& sh : kDShapes) {
+    gb::bench::timed(benchmark::RegisterBenchmark((std::string("f64/paired/") + sh.name).c_str(),
+                                                  [sh](benchmark::State& st) { run_d_paired(st, sh); }),
+                     0.5, 1.0)
+        ->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
   }
 #ifdef GB_HAVE_OPENBLAS
   for (const auto& sh : kShapes) {
@@ -168,7 +297,7 @@ int main(int argc, char** argv) {
   RatioReporter rep;
   benchmark::RunSpecifiedBenchmarks(&rep);
   std::printf("\nSGEMM f32, %d threads, path %s (median of 3)\n", kThreads,
-              gb::cpu::sgemm_path_name(gb::cpu::sgemm_path_resolved()));
+              gb::cpu::gemm_path_name(gb::cpu::gemm_path_resolved()));
 #ifdef GB_HAVE_OPENBLAS
   std::printf("OpenBLAS: %s, core %s\n", openblas_get_config(), openblas_get_corename());
 #endif
@@ -187,6 +316,30 @@ int main(int argc, char** argv) {
     if (o == 0 && po == 0) continue;
     std::printf("%-24s | %9.1f %9.1f %6.2f | %9.1f %9.1f %6.2f\n", sh.name, o, b, b > 0 ? o / b : 0.0, po, pb,
                 pb > 0 ? po / pb : 0.0);
+  }
+  // DGEMM tables; "f64/f32" is the time ratio of our DGEMM to our SGEMM on the same shape.
+  std::printf("\nDGEMM f64, %d threads, path %s (median of 3; reference: the triple loop)\n", kThreads,
+              gb::cpu::gemm_path_name(gb::cpu::gemm_path_resolved()));
+  std::printf("%-28s | %9s %9s %9s | %8s %8s | %9s %7s\n", "shape (MxNxK)", "ours", "reference", "OpenBLAS",
+              "ours/ref", "ours/OB", "ours f32", "f64/f32");
+  for (const auto& sh : kDShapes) {
+    const std::string n = sh.name;
+    const double o = get(rep.gflops, "f64/glassbox/" + n), r = get(rep.gflops, "f64/reference/" + n);
+    const double b = get(rep.gflops, "f64/openblas/" + n), f = get(rep.gflops, "f64/glassbox_f32/" + n);
+    if (o == 0) continue;
+    std::printf("%-28s | %9.1f %9.2f %9.1f | %8.1f %8.2f | %9.1f %7.2f\n", sh.name, o, r, b, r > 0 ? o / r : 0.0,
+                b > 0 ? o / b : 0.0, f, f > 0 ? f / o : 0.0);
+  }
+  std::printf("\nDGEMM f64, paired best-of GFLOP/s (ours f64, ours f32, OpenBLAS f64 alternating call by call)\n");
+  std::printf("%-28s | %9s %9s %8s | %9s %7s\n", "shape (MxNxK)", "ours", "OpenBLAS", "ours/OB", "ours f32",
+              "f64/f32");
+  for (const auto& sh : kDShapes) {
+    const std::string n = std::string("f64/paired/") + sh.name;
+    const double o = get(rep.best, n + "ours_best_GFLOPs"), b = get(rep.best, n + "openblas_best_GFLOPs");
+    const double f = get(rep.best, n + "ours_f32_best_GFLOPs");
+    if (o == 0) continue;
+    std::printf("%-28s | %9.1f %9.1f %8.2f | %9.1f %7.2f\n", sh.name, o, b, b > 0 ? o / b : 0.0, f,
+                f > 0 ? f / o : 0.0);
   }
   benchmark::Shutdown();
   return 0;

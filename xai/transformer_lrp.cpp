@@ -51,8 +51,8 @@ Tensor scaled(const Tensor& t, double s) {
   return apply(t, [s](double v) { return v * s; });
 }
 
-// The GEMMs of the rules run in `work` (the model's dtype: f32 uses the optimised kernels, f64 the
-// reference ones, exact enough for tests); quotients and sums stay in f64. Result f64, contiguous.
+// The GEMMs of the rules run in `work` (the model's dtype, optimised kernels; f64 is exact enough for
+// tests); quotients and sums stay in f64. Result f64, contiguous.
 Tensor mm(const Tensor& a, const Tensor& b, DType work) {
   return matmul(a.to(work), b.to(work)).to(DType::F64).contiguous();
 }

@@ -49,8 +49,8 @@
 // delta_abs = max_l |layer_sums[l] - reference|, delta_rel = delta_abs / |reference|, with reference =
 // sum R_enc (= T with the default seed), reported as Integrated Gradients' completeness is.
 //
-// Precision and cost. The rules' GEMMs run in the model's dtype (f32: the optimised kernels; f64: the
-// reference triple loop, for tests); every quotient, product and sum is f64 on the host in a fixed
+// Precision and cost. The rules' GEMMs run in the model's dtype (f32 or f64, the optimised kernels;
+// f64 for tests); every quotient, product and sum is f64 on the host in a fixed
 // order, so the result is bitwise the same for any thread count. AlphaBeta costs 4 GEMMs per Linear
 // (x+-, W+-, forward and back): about 4x a forward pass of the encoder. Measured (2026-12-01, 2 shared
 // cores): conservation error 1e-8 relative in f64 (tiny-vit, tests), 3e-8 in f32 (trained micro),

@@ -1,5 +1,6 @@
-// Dispatch between the reference GEMM (the spec) and the optimised f32 kernels
-// (gemm_avx512.cpp / gemm_avx2.cpp, chosen at run time). f64 always takes the reference.
+// Dispatch between the reference GEMM (the spec) and the optimised kernels (gemm_avx512.cpp /
+// gemm_avx2.cpp, chosen at run time), for f32 and f64 alike: one GemmPath setting picks the family,
+// the element type picks the SGEMM or DGEMM entry point of that family.
 #include "tensor/cpu/gemm.h"
 
 #include <atomic>
@@ -11,7 +12,7 @@
 
 namespace gb::cpu {
 namespace {
-std::atomic<SgemmPath> g_forced{SgemmPath::Auto};
+std::atomic<GemmPath> g_forced{GemmPath::Auto};
 }
 
 bool cpu_has_avx2_fma() {
@@ -25,45 +26,53 @@ bool cpu_has_avx512() {
   return ok;
 }
 
-void sgemm_alloc_failed(unsigned long bytes) {
+void gemm_alloc_failed(unsigned long bytes) {
   fail("gemm: out of memory allocating a ", bytes, "-byte packing buffer");
 }
 
-const char* sgemm_path_name(SgemmPath p) {
+const char* gemm_path_name(GemmPath p) {
   switch (p) {
-    case SgemmPath::Auto: return "auto";
-    case SgemmPath::Reference: return "reference";
-    case SgemmPath::AVX2: return "avx2";
-    case SgemmPath::AVX512: return "avx512";
+    case GemmPath::Auto: return "auto";
+    case GemmPath::Reference: return "reference";
+    case GemmPath::AVX2: return "avx2";
+    case GemmPath::AVX512: return "avx512";
   }
   return "?";
 }
 
-void set_sgemm_path(SgemmPath p) {
-  GB_CHECK(p != SgemmPath::AVX512 || cpu_has_avx512(), "gemm: cannot force the AVX-512 path, the CPU lacks AVX-512");
-  GB_CHECK(p != SgemmPath::AVX2 || cpu_has_avx2_fma(), "gemm: cannot force the AVX2 path, the CPU lacks AVX2/FMA");
+void set_gemm_path(GemmPath p) {
+  GB_CHECK(p != GemmPath::AVX512 || cpu_has_avx512(), "gemm: cannot force the AVX-512 path, the CPU lacks AVX-512");
+  GB_CHECK(p != GemmPath::AVX2 || cpu_has_avx2_fma(), "gemm: cannot force the AVX2 path, the CPU lacks AVX2/FMA");
   g_forced.store(p);
 }
-SgemmPath sgemm_path() { return g_forced.load(); }
+GemmPath gemm_path() { return g_forced.load(); }
 
-SgemmPath sgemm_path_resolved() {
-  if (use_reference_kernels()) return SgemmPath::Reference;
-  const SgemmPath p = g_forced.load();
-  if (p != SgemmPath::Auto) return p;
-  if (cpu_has_avx512()) return SgemmPath::AVX512;
-  if (cpu_has_avx2_fma()) return SgemmPath::AVX2;
-  return SgemmPath::Reference;
+GemmPath gemm_path_resolved() {
+  if (use_reference_kernels()) return GemmPath::Reference;
+  const GemmPath p = g_forced.load();
+  if (p != GemmPath::Auto) return p;
+  if (cpu_has_avx512()) return GemmPath::AVX512;
+  if (cpu_has_avx2_fma()) return GemmPath::AVX2;
+  return GemmPath::Reference;
 }
 
 template <class T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
-  if constexpr (std::is_same_v<T, float>) {
-    switch (sgemm_path_resolved()) {
-      case SgemmPath::AVX512: sgemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return;
-      case SgemmPath::AVX2: sgemm_avx2(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return;
-      default: break;
-    }
+  switch (gemm_path_resolved()) {
+    case GemmPath::AVX512:
+      if constexpr (std::is_same_v<T, float>)
+        sgemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      else
+        dgemm_avx512(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    case GemmPath::AVX2:
+      if constexpr (std::is_same_v<T, float>)
+        sgemm_avx2(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      else
+        dgemm_avx2(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    default: break;
   }
   gemm_ref<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

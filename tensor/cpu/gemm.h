@@ -3,8 +3,10 @@
 //                                             op(B) = B [K,N] (ldb) or B^T where B is [N,K] (ldb)
 // beta == 0 means C is not read (may hold garbage/NaN). Deterministic: every C element is computed
 // by one thread with a fixed summation order, independent of the thread count.
-// gemm() picks the optimised kernel for f32 (AVX-512 / AVX2+FMA, chosen at run time) unless the
-// reference-kernel switch is on; gemm_ref() is the plain triple loop (the spec).
+// gemm() picks the optimised kernel for f32 and f64 (AVX-512 / AVX2+FMA, chosen at run time; see
+// gemm_kernels.h) unless the reference-kernel switch is on; gemm_ref() is the plain triple loop (the
+// spec). The optimised kernels use FMA and K blocking, so they agree with gemm_ref to rounding, not
+// bitwise.
 #pragma once
 #include <cstdint>
 

@@ -1,11 +1,13 @@
-// The cache-blocked SGEMM driver shared by the ISA files (GotoBLAS/BLIS scheme). Include it only
-// from a file compiled for one ISA, with a Kernel type local to that file (an anonymous namespace),
-// so every instantiation here is private to that file and carries that file's instruction set (only
+// The cache-blocked GEMM driver shared by the ISA files (GotoBLAS/BLIS scheme), generic over the
+// element type (float for the SGEMM kernels, double for the DGEMM ones). Include it only from a file
+// compiled for one ISA, with Kernel types local to that file (an anonymous namespace), so every
+// instantiation here is private to that file and carries that file's instruction set (only
 // internal-linkage code comes from here: a shared inline copy could hand AVX-512 code to the AVX2 path).
 //
-// Kernel provides: MR, NR (micro-tile, NR along the contiguous C rows), KC, MC, NC (blocking), and
-//   static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-//                     int mr, int nr, float alpha, float beta, bool overwrite);
+// Kernel provides: T (float or double), MR, NR (micro-tile, NR along the contiguous C rows), KC, MC,
+// NC (blocking), and
+//   static void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc,
+//                     int mr, int nr, T alpha, T beta, bool overwrite);
 // computing acc[MR,NR] = a_panel^T b_panel over kc (k ascending), then for the valid mr x nr corner
 //   c = overwrite ? alpha*acc : fma(alpha, acc, beta*c)     (overwrite: C is never read).
 //
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include <immintrin.h>
 
@@ -25,28 +28,35 @@
 
 namespace gb::cpu::gemm_detail {
 
-// Grow-only 64-byte aligned scratch, one per thread and kernel.
+// Grow-only 64-byte aligned scratch of n elements of Kern::T, one per thread and kernel.
 template <class Kern, int Which>
-float* scratch(size_t n) {
+typename Kern::T* scratch(size_t n) {
+  using T = typename Kern::T;
   struct Buf {
-    float* p = nullptr;
+    T* p = nullptr;
     size_t n = 0;
     ~Buf() { std::free(p); }
   };
   thread_local Buf b;
   if (b.n < n) {
     std::free(b.p);
-    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-    b.p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!b.p) sgemm_alloc_failed(bytes);
+    size_t bytes = ((n * sizeof(T) + 63) / 64) * 64;
+    b.p = static_cast<T*>(std::aligned_alloc(64, bytes));
+    if (!b.p) gemm_alloc_failed(bytes);
     b.n = n;
   }
   return b.p;
 }
 
-// dst[j * lds + i] = src[i * ls + j] for an 8 x 8 block (AVX: both ISA files have it). static: each
+// Register transposes for the packing of row streams, one ymm register per source row: 8 x 8 for
+// float, 4 x 4 for double (kTile<T> is the edge). AVX only, so both ISA files have them. static: each
 // ISA file keeps its own copy, compiled with its own flags.
-static inline __attribute__((always_inline)) void transpose8x8(const float* src, int64_t ls, float* dst, int64_t lds) {
+template <class T>
+constexpr int64_t kTile = 32 / (int64_t)sizeof(T);
+
+// dst[j * lds + i] = src[i * ls + j] for an 8 x 8 float block.
+static inline __attribute__((always_inline)) void transpose_tile(const float* src, int64_t ls, float* dst,
+                                                                int64_t lds) {
   __m256 r0 = _mm256_loadu_ps(src + 0 * ls), r1 = _mm256_loadu_ps(src + 1 * ls);
   __m256 r2 = _mm256_loadu_ps(src + 2 * ls), r3 = _mm256_loadu_ps(src + 3 * ls);
   __m256 r4 = _mm256_loadu_ps(src + 4 * ls), r5 = _mm256_loadu_ps(src + 5 * ls);
@@ -71,8 +81,8 @@ static inline __attribute__((always_inline)) void transpose8x8(const float* src,
 
 // The same for a block of n < 8 source rows (the rest read as zero): dst gets n lanes per row,
 // written with masked stores so nothing past lane n is touched.
-static inline __attribute__((always_inline)) void transpose_nx8(const float* src, int64_t ls, int64_t n, float* dst,
-                                                               int64_t lds) {
+static inline __attribute__((always_inline)) void transpose_tile_n(const float* src, int64_t ls, int64_t n,
+                                                                  float* dst, int64_t lds) {
   __m256 r[8];
   for (int64_t i = 0; i < 8; ++i) r[i] = i < n ? _mm256_loadu_ps(src + i * ls) : _mm256_setzero_ps();
   __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -94,94 +104,126 @@ static inline __attribute__((always_inline)) void transpose_nx8(const float* src
   _mm256_maskstore_ps(dst + 7 * lds, mask, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-// Packs `count` (<= width) streams of kc contiguous floats (stream i starts at src + i * ld) into a
-// panel d [kc][width]: d[k * width + i] = src[i * ld + k], 8 x 8 register transposes where they fit,
-// streams count..width-1 zero. Shared by pack_a (A stored [M, K]) and pack_b (B stored [N, K]).
-// static: this header is compiled once per ISA file, and each copy must keep its own instructions.
-static inline void pack_streams_transposed(const float* src, int64_t ld, int64_t count, int64_t kc, float* d,
+// dst[j * lds + i] = src[i * ls + j] for a 4 x 4 double block.
+static inline __attribute__((always_inline)) void transpose_tile(const double* src, int64_t ls, double* dst,
+                                                                int64_t lds) {
+  const __m256d r0 = _mm256_loadu_pd(src + 0 * ls), r1 = _mm256_loadu_pd(src + 1 * ls);
+  const __m256d r2 = _mm256_loadu_pd(src + 2 * ls), r3 = _mm256_loadu_pd(src + 3 * ls);
+  // t0 = [r0_0 r1_0 r0_2 r1_2], t1 = [r0_1 r1_1 r0_3 r1_3] (and the same for rows 2, 3); the 128-bit
+  // lane permutes then pair the low (columns 0, 1) and high (columns 2, 3) halves.
+  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+  _mm256_storeu_pd(dst + 0 * lds, _mm256_permute2f128_pd(t0, t2, 0x20));
+  _mm256_storeu_pd(dst + 1 * lds, _mm256_permute2f128_pd(t1, t3, 0x20));
+  _mm256_storeu_pd(dst + 2 * lds, _mm256_permute2f128_pd(t0, t2, 0x31));
+  _mm256_storeu_pd(dst + 3 * lds, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+
+// The same for n < 4 source rows (the rest read as zero), masked stores of n lanes per row.
+static inline __attribute__((always_inline)) void transpose_tile_n(const double* src, int64_t ls, int64_t n,
+                                                                  double* dst, int64_t lds) {
+  __m256d r[4];
+  for (int64_t i = 0; i < 4; ++i) r[i] = i < n ? _mm256_loadu_pd(src + i * ls) : _mm256_setzero_pd();
+  const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  const __m256i mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  _mm256_maskstore_pd(dst + 0 * lds, mask, _mm256_permute2f128_pd(t0, t2, 0x20));
+  _mm256_maskstore_pd(dst + 1 * lds, mask, _mm256_permute2f128_pd(t1, t3, 0x20));
+  _mm256_maskstore_pd(dst + 2 * lds, mask, _mm256_permute2f128_pd(t0, t2, 0x31));
+  _mm256_maskstore_pd(dst + 3 * lds, mask, _mm256_permute2f128_pd(t1, t3, 0x31));
+}
+
+// Packs `count` (<= width) streams of kc contiguous elements (stream i starts at src + i * ld) into a
+// panel d [kc][width]: d[k * width + i] = src[i * ld + k], L x L register transposes where they fit
+// (L = kTile<T>: 8 floats, 4 doubles), streams count..width-1 zero. Shared by pack_a (A stored
+// [M, K]) and pack_b (B stored [N, K]). static: this header is compiled once per ISA file, and each
+// copy must keep its own instructions.
+template <class T>
+static inline void pack_streams_transposed(const T* src, int64_t ld, int64_t count, int64_t kc, T* d,
                                            int64_t width) {
+  constexpr int64_t L = kTile<T>;
   int64_t r = 0;
-  for (; r + 8 <= count; r += 8) {
-    const float* s = src + r * ld;
+  for (; r + L <= count; r += L) {
+    const T* s = src + r * ld;
     int64_t k = 0;
-    for (; k + 8 <= kc; k += 8) transpose8x8(s + k, ld, d + k * width + r, width);
+    for (; k + L <= kc; k += L) transpose_tile(s + k, ld, d + k * width + r, width);
     for (; k < kc; ++k)
-      for (int64_t i = 0; i < 8; ++i) d[k * width + r + i] = s[i * ld + k];
+      for (int64_t i = 0; i < L; ++i) d[k * width + r + i] = s[i * ld + k];
   }
-  if (r < count) {  // the last count - r (< 8) streams
+  if (r < count) {  // the last count - r (< L) streams
     const int64_t n = count - r;
-    const float* s = src + r * ld;
+    const T* s = src + r * ld;
     int64_t k = 0;
-    for (; k + 8 <= kc; k += 8) transpose_nx8(s + k, ld, n, d + k * width + r, width);
+    for (; k + L <= kc; k += L) transpose_tile_n(s + k, ld, n, d + k * width + r, width);
     for (; k < kc; ++k)
       for (int64_t i = 0; i < n; ++i) d[k * width + r + i] = s[i * ld + k];
   }
   for (int64_t c = count; c < width; ++c)
-    for (int64_t k = 0; k < kc; ++k) d[k * width + c] = 0.f;
+    for (int64_t k = 0; k < kc; ++k) d[k * width + c] = T(0);
 }
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into micro-panels [ceil(mc/MR)][kc][MR], zero-padding rows >= mc.
-template <class Kern>
-void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) {
+template <class Kern, class T = typename Kern::T>
+void pack_a(bool ta, const T* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* dst) {
   constexpr int MR = Kern::MR;
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ir);
-    float* d = dst + ir * kc;
+    T* d = dst + ir * kc;
     if (ta) {  // A stored [K, M]: row k of the panel is contiguous in A
       for (int64_t k = 0; k < kc; ++k) {
-        const float* s = A + (p0 + k) * lda + i0 + ir;
-        float* dk = d + k * MR;
+        const T* s = A + (p0 + k) * lda + i0 + ir;
+        T* dk = d + k * MR;
         for (int64_t r = 0; r < mr; ++r) dk[r] = s[r];
-        for (int64_t r = mr; r < MR; ++r) dk[r] = 0.f;
+        for (int64_t r = mr; r < MR; ++r) dk[r] = T(0);
       }
-    } else {  // A stored [M, K]: MR row streams, 8 x 8 register transposes where they fit
+    } else {  // A stored [M, K]: MR row streams, register transposes where they fit
       pack_streams_transposed(A + (i0 + ir) * lda + p0, lda, mr, kc, d, MR);
     }
   }
 }
 
 // Packs op(B)[p0:p0+kc, j0:j0+nc] into micro-panels [ceil(nc/NR)][kc][NR], zero-padding cols >= nc.
-template <class Kern>
-void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
+template <class Kern, class T = typename Kern::T>
+void pack_b(bool tb, const T* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, T* dst) {
   constexpr int NR = Kern::NR;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min<int64_t>(NR, nc - jr);
-    float* d = dst + jr * kc;
+    T* d = dst + jr * kc;
     if (!tb) {  // B stored [K, N]: contiguous rows
       for (int64_t k = 0; k < kc; ++k) {
-        const float* s = B + (p0 + k) * ldb + j0 + jr;
-        float* dk = d + k * NR;
+        const T* s = B + (p0 + k) * ldb + j0 + jr;
+        T* dk = d + k * NR;
         if (nr == NR) {
-          std::memcpy(dk, s, sizeof(float) * NR);
+          std::memcpy(dk, s, sizeof(T) * NR);
         } else {
           for (int64_t c = 0; c < nr; ++c) dk[c] = s[c];
-          for (int64_t c = nr; c < NR; ++c) dk[c] = 0.f;
+          for (int64_t c = nr; c < NR; ++c) dk[c] = T(0);
         }
       }
-    } else {  // B stored [N, K]: NR column streams, transposed 8 x 8 at a time in registers
+    } else {  // B stored [N, K]: NR column streams, transposed in registers
       pack_streams_transposed(B + (j0 + jr) * ldb + p0, ldb, nr, kc, d, NR);
     }
   }
 }
 
 // Serial blocked GEMM on the C block [m0, m1) x [n0, n1) (m0 a multiple of MR, n0 of NR).
-template <class Kern>
-void gemm_block(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, float alpha,
-                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+template <class Kern, class T = typename Kern::T>
+void gemm_block(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t K, T alpha, const T* A,
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   constexpr int64_t MR = Kern::MR, NR = Kern::NR, KC = Kern::KC, MC = Kern::MC, NC = Kern::NC;
   static_assert(MC % MR == 0 && NC % NR == 0, "blocks must hold whole micro-tiles (fixed tile grid)");
   const int64_t mb = std::min<int64_t>(MC, ((m1 - m0 + MR - 1) / MR) * MR);
   const int64_t nb = std::min<int64_t>(NC, ((n1 - n0 + NR - 1) / NR) * NR);
   const int64_t kb = std::min<int64_t>(KC, K);
-  float* bp = scratch<Kern, 0>((size_t)(nb * kb));  // packed B block [nb/NR][kc][NR]
-  float* ap = scratch<Kern, 1>((size_t)(mb * kb));  // packed A block [mb/MR][kc][MR]
+  T* bp = scratch<Kern, 0>((size_t)(nb * kb));  // packed B block [nb/NR][kc][NR]
+  T* ap = scratch<Kern, 1>((size_t)(mb * kb));  // packed A block [mb/MR][kc][MR]
   for (int64_t jc = n0; jc < n1; jc += NC) {
     const int64_t nc = std::min(NC, n1 - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const bool first = pc == 0;
-      const bool overwrite = first && beta == 0.f;
-      const float beta_k = first ? beta : 1.f;
+      const bool overwrite = first && beta == T(0);
+      const T beta_k = first ? beta : T(1);
       pack_b<Kern>(tb, B, ldb, pc, kc, jc, nc, bp);
       for (int64_t ic = m0; ic < m1; ic += MC) {
         const int64_t mc = std::min(MC, m1 - ic);
@@ -202,15 +244,16 @@ void gemm_block(bool ta, bool tb, int64_t m0, int64_t m1, int64_t n0, int64_t n1
 
 // Entry point: handles the degenerate shapes, then splits C over threads along N (or M when N is
 // narrow) in whole micro-tiles. Never splits K.
-template <class Kern>
-void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+template <class Kern, class T = typename Kern::T>
+void blocked_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                  const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  static_assert(std::is_same_v<T, typename Kern::T>, "operands must have the kernel's element type");
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // C = beta * C (alpha * empty sum = 0); beta == 0 does not read C
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
-        float& c = C[m * ldc + n];
-        c = beta == 0.f ? 0.f : beta * c;
+        T& c = C[m * ldc + n];
+        c = beta == T(0) ? T(0) : beta * c;
       }
     return;
   }
