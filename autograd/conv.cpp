@@ -1,5 +1,6 @@
-// conv2d, conv3d and weight_standardize: shape checks, dispatch to the CPU kernels (reference loops
-// or vol2col + gemm, chosen by the reference-kernel switch), and the backward beside the forward.
+// conv2d, conv3d and weight_standardize: shape checks, dispatch to the CPU kernels (reference loops,
+// or the optimised path: vol2col + gemm or direct kernels, tensor/cpu/conv.h), and the backward
+// beside the forward.
 // conv2d runs as a 3-D convolution with depth 1 (tensor/cpu/conv.h).
 #include <sstream>
 

@@ -1,5 +1,6 @@
-// CPU backend: convolution (plain loops or vol2col + GEMM, chosen here by the reference-kernel
-// switch) and weight standardisation.
+// CPU backend: convolution (plain loops, or the optimised path, chosen here by the reference-kernel
+// switch; the optimised path picks vol2col + GEMM or the direct kernels per pass, tensor/cpu/conv.h)
+// and weight standardisation.
 #include "tensor/cpu/backend.h"
 #include "tensor/cpu/conv.h"
 #include "tensor/cpu/kernel_mode.h"

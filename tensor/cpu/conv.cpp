@@ -1,4 +1,5 @@
-// Optimised convolution: vol2col + gemm per (image, group, tile of output rows).
+// Optimised convolution: the direct kernels where conv_use_direct says so (conv_direct.h), else
+// vol2col + gemm per (image, group, tile of output rows).
 //   forward   y_g [Og, OS]   = w_g [Og, CK] @ col [CK, OS]              (CK = Cg*KD*KH*KW, OS = OD*OH*OW)
 //   grad w    gw_g [Og, CK] += gy_g [Og, OS] @ col^T                    (images, tiles in order: deterministic)
 //   grad x    gcol [CK, OS]  = w_g^T @ gy_g, then gx_g += col2vol(gcol)
@@ -7,15 +8,17 @@
 // the tile size depends only on the shapes, never on the thread count. col lives in a per-thread
 // workspace that is reused across calls (no page faults per call).
 // A pointwise conv (1x1x1 kernel, stride 1, no padding) uses x itself as col.
-// Threads: vol2col splits col rows, col2vol splits input channels, gemm splits C itself, bias and
-// its gradient split output channels. No output is written by two threads, so results do not depend
-// on the thread count.
+// Threads: vol2col splits col rows, col2vol splits input channels, gemm splits C itself, the bias
+// splits output channels, its gradient (both algorithms) (image, channel) planes summed afterwards
+// in image order. No output is written by two threads, so results do not depend on the thread count.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "tensor/cpu/conv.h"
+#include "tensor/cpu/conv_direct.h"
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/parallel.h"
 
@@ -126,6 +129,7 @@ void col2vol_add(const ConvGeom& g, const T* col, int64_t r0, int64_t r1, T* gx)
 
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  if (conv_use_direct(g, ConvPass::Forward)) return conv_direct_forward(g, x, w, bias, y);
   const int64_t Cg = g.Cg(), Og = g.Og(), CK = Cg * g.k_size(), IS = g.in_size(), OS = g.out_size();
   const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
@@ -158,13 +162,22 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
 
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias) {
+  // Each gradient takes the direct kernels or vol2col + gemm on its own (the rule may differ).
+  if (gx && conv_use_direct(g, ConvPass::GradInput)) {
+    conv_direct_grad_input(g, w, gy, gx);
+    gx = nullptr;
+  }
+  if (gw && conv_use_direct(g, ConvPass::GradWeight)) {
+    conv_direct_grad_weight(g, x, gy, gw);
+    gw = nullptr;
+  }
   const int64_t Cg = g.Cg(), Og = g.Og(), CK = Cg * g.k_size(), IS = g.in_size(), OS = g.out_size();
   const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
   const int64_t tr = pw ? rows : tile_rows(g, CK);
   T* col = (pw || !gw) ? nullptr : workspace<T>(0, CK * tr * OW);   // col  [CK, tile] of x, for gw
   T* gcol = (pw || !gx) ? nullptr : workspace<T>(1, CK * tr * OW);  // gcol [CK, tile], for gx
-  for (int64_t n = 0; n < g.N; ++n)
+  for (int64_t n = 0; n < (gx || gw ? g.N : 0); ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const T* gyg = gy + (n * g.O + grp * Og) * OS;  // [Og, OS]
       const T* wg = w + grp * Og * CK;                // [Og, CK]
@@ -188,17 +201,28 @@ void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
         }
       }
     }
-  if (gbias)
-    parallel_for(g.O, 1, [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) {
-        double acc = 0;
-        for (int64_t n = 0; n < g.N; ++n) {
-          const T* r = gy + (n * g.O + o) * OS;
-          for (int64_t p = 0; p < OS; ++p) acc += (double)r[p];
-        }
-        gbias[o] += (T)acc;
+  if (gbias) {
+    // Plane sums in double, 4 interleaved partial sums (p mod 4) so the adds do not wait on each
+    // other, one (image, channel) plane per work item (the head has O = 3: split over images too);
+    // then gbias[o] += planes summed over images in order. Fixed order: any thread count.
+    std::vector<double> plane((size_t)(g.N * g.O));
+    parallel_for(g.N * g.O, std::max<int64_t>(1, 16384 / std::max<int64_t>(OS, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const T* r = gy + i * OS;
+        double a4[4] = {0, 0, 0, 0};
+        int64_t p = 0;
+        for (; p + 4 <= OS; p += 4)
+          for (int k = 0; k < 4; ++k) a4[k] += (double)r[p + k];
+        for (; p < OS; ++p) a4[p % 4] += (double)r[p];
+        plane[(size_t)i] = (a4[0] + a4[1]) + (a4[2] + a4[3]);
       }
     });
+    for (int64_t o = 0; o < g.O; ++o) {
+      double acc = 0;
+      for (int64_t n = 0; n < g.N; ++n) acc += plane[(size_t)(n * g.O + o)];
+      gbias[o] += (T)acc;
+    }
+  }
 }
 
 #define GB_CONV_INST(T)                                                                        \

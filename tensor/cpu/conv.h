@@ -4,9 +4,15 @@
 //   y  [N, O, OD, OH, OW]
 // Backward passes ACCUMULATE (+=) into gx / gw / gb; a null pointer means "not wanted".
 //
-// conv_*_ref (conv_ref.cpp) are plain loops, the spec. conv_* (conv.cpp) are the optimised path:
-// vol2col + gemm per (image, group), threaded over independent outputs, so results are bitwise
-// reproducible for any thread count.
+// conv_*_ref (conv_ref.cpp) are plain loops, the spec. conv_* (conv.cpp) are the optimised path,
+// which picks one of two algorithms per pass (forward, input gradient, weight gradient):
+//   vol2col + gemm (conv.cpp)   per (image, group): the general case, and large channel counts,
+//                               where the GEMM runs near peak;
+//   direct (conv_direct.h)      2-D, one group, few channels (decoder and head convs on large
+//                               images, the root conv): output rows as vectors, no col buffer.
+// conv_use_direct (conv_direct.cpp) holds the shape rule; set_conv_algo overrides it for tests and
+// benchmarks. Both are threaded over independent outputs, so results are bitwise reproducible for
+// any thread count.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -27,6 +33,17 @@ template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias);
+
+// Which algorithm conv_forward / conv_backward use: Auto (the shape rule), Im2col (always vol2col +
+// gemm: the path before the direct kernels), Direct (direct wherever it supports the pass).
+enum class ConvAlgo { Auto, Im2col, Direct };
+void set_conv_algo(ConvAlgo a);
+ConvAlgo conv_algo();
+struct ConvAlgoGuard {  // sets the algorithm for a scope
+  explicit ConvAlgoGuard(ConvAlgo a) : prev(conv_algo()) { set_conv_algo(a); }
+  ~ConvAlgoGuard() { set_conv_algo(prev); }
+  ConvAlgo prev;
+};
 
 // The optimised path processes output columns in tiles of whole output rows so that one col buffer
 // holds at most this many elements (default 4M). Tests lower it to force the multi-tile branch.

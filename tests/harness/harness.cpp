@@ -9,6 +9,7 @@
 #include "autograd/backends.h"
 #include "autograd/node.h"
 #include "tensor/backend.h"
+#include "tensor/cpu/conv.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/dispatch.h"
 
@@ -27,6 +28,15 @@ std::vector<HarnessBackend>& backends() {
       {"cpu-opt", [] { return true; },
        [](const std::function<void()>& f) {
          cpu::ReferenceKernelsGuard g(false);
+         f();
+       },
+       Device::CPU},
+      // The optimised kernels with convolutions forced onto vol2col + gemm: the shape rule sends
+      // the small cases to the direct kernels (cpu-opt), and both algorithms stay checked.
+      {"cpu-im2col", [] { return true; },
+       [](const std::function<void()>& f) {
+         cpu::ReferenceKernelsGuard g(false);
+         cpu::ConvAlgoGuard algo(cpu::ConvAlgo::Im2col);
          f();
        },
        Device::CPU},

@@ -4,7 +4,8 @@
 //   grad       central differences in f64 vs the analytic backward, for every input that takes a
 //              gradient (L = sum(r * y) with a fixed random r, so every output element matters)
 //   accumulate backward twice (retain_graph) gives exactly twice the gradient (the += contract)
-//   backend    every other backend (optimised CPU kernels; CUDA when present) vs the CPU reference
+//   backend    every other backend (optimised CPU kernels as chosen, "cpu-opt", and with convolutions
+//              forced onto vol2col + gemm, "cpu-im2col"; CUDA when present) vs the CPU reference
 //              kernels, forward output and every input gradient, in f32. Per backend the case
 //              "passes", "fails" (worst element), or is "not supported": the kernels the case
 //              calls (recorded on the reference run) are not all ported there (tensor/backend.h

@@ -1,6 +1,13 @@
 // Harness cases: conv2d, conv3d, weight_standardize (autograd/conv.cpp). Shapes cover the layers of
 // TransUNet at toy sizes (1x1, 3x3 pad 1, the 7x7/2 pad 3 root, strided 1x1 projections), dilation,
 // groups, no bias, odd and 33-wide inputs, and non-contiguous inputs and weights.
+// The "direct" cases are shapes the direct kernels take (tensor/cpu/conv_direct.h: 2-D, one group,
+// few channels): widths that are not a multiple of the vector (16 floats on AVX-512, 8 on AVX2),
+// several output rows per task and several images, channel counts that split into uneven blocks,
+// pad 0 / 1 / 2, a W-strided conv (column phases), dilation and a 3x2 kernel. Each output row is at
+// least 16 wide, so the shape rule (conv_direct.cpp conv_use_direct) sends every pass the direct
+// kernels support to them (test_conv_values ShapeRuleAndHarnessCasesTakeDirectPath checks that).
+// Every case also runs on cpu-im2col.
 #include "tests/harness/harness.h"
 
 namespace gb::harness {
@@ -59,6 +66,25 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1})); }},
     {"conv2d", "only bias takes a gradient [2,2,5,5]", {in_const({2, 2, 5, 5}), in_const({2, 2, 3, 3}), in({2})},
      [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 2}, {1, 1})); }},
+
+    {"conv2d", "direct 3x3 pad 1 N=2 [2,8,13,37] -> 3, bias", {in({2, 8, 13, 37}), in({3, 8, 3, 3}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "direct 3x3 pad 1 [1,16,9,20] -> 8", {in({1, 16, 9, 20}), in({8, 16, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1})); }},
+    {"conv2d", "direct 3x3 pad 0 N=3 [3,5,6,19] -> 10, bias", {in({3, 5, 6, 19}), in({10, 5, 3, 3}), in({10})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2]); }},
+    {"conv2d", "direct 3x3 pad 1 [1,3,4,41] -> 17 (uneven blocks)", {in({1, 3, 4, 41}), in({17, 3, 3, 3}), in({17})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    {"conv2d", "direct 3x3 pad 2 [1,4,5,17] -> 2 (gx pad 0)", {in({1, 4, 5, 17}), in({2, 4, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {2, 2})); }},
+    {"conv2d", "direct 7x7 stride 2 pad 3 N=2 [2,3,11,37] -> 5", {in({2, 3, 11, 37}), in({5, 3, 7, 7})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({2, 2}, {3, 3})); }},
+    {"conv2d", "direct 3x3 dilation 2 pad 2 [1,3,7,18] -> 4", {in({1, 3, 7, 18}), in({4, 3, 3, 3}), in({4})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {2, 2}, {2, 2})); }},
+    {"conv2d", "direct 1x1 N=2 [2,6,3,23] -> 4, bias", {in({2, 6, 3, 23}), in({4, 6, 1, 1}), in({4})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2]); }},
+    {"conv2d", "direct 3x2 kernel pad (1,0) [1,2,5,20] -> 3", {in({1, 2, 5, 20}), in({3, 2, 3, 2}), in({3})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 0})); }},
 
     {"conv3d", "3x3x3 pad 1 [1,2,4,5,5] -> 3, bias", {in({1, 2, 4, 5, 5}), in({3, 2, 3, 3, 3}), in({3})},
      [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 1, 1}, {1, 1, 1})); }},

@@ -1,8 +1,10 @@
 // Hand-computed values for conv2d/conv3d, weight_standardize, max_pool and linear upsampling (the
 // harness checks gradients and backend agreement; these check the forward maths itself, including
-// torch's coordinate conventions), errors for bad shapes, and thread-count independence.
+// torch's coordinate conventions), errors for bad shapes, thread-count independence, and the
+// direct kernels on every instruction set against the reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -12,6 +14,8 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "tensor/cpu/conv.h"
+#include "tensor/cpu/conv_direct.h"
+#include "tensor/cpu/gemm_kernels.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/cpu/parallel.h"
 
@@ -342,4 +346,197 @@ TEST(ConvTiling, MultiTileMatchesReference) {
     }
   }
   cpu::set_conv_tile_elems(saved);
+}
+
+// ---------------------------------------------------------------- direct kernels
+// The direct path (tensor/cpu/conv_direct.h) on raw buffers, forced on (ConvAlgo::Direct), for
+// every instruction set this CPU has (the SGEMM path switch also picks the direct kernels:
+// AVX-512, AVX2, and Reference = the portable kernels), f32 and f64, against the reference loops
+// computed in f64. Gradients go into pre-filled buffers (the += contract).
+namespace {
+
+struct DirectCase {
+  const char* name;
+  int64_t N, C, O, H, W, KH, KW, sh, sw, ph, pw, dh, dw;
+  bool bias;
+};
+const DirectCase kDirectCases[] = {
+    {"3x3 pad 1 [2,8,13,37] -> 3, bias", 2, 8, 3, 13, 37, 3, 3, 1, 1, 1, 1, 1, 1, true},
+    {"3x3 pad 1 [1,16,9,20] -> 8", 1, 16, 8, 9, 20, 3, 3, 1, 1, 1, 1, 1, 1, false},
+    {"3x3 pad 0 [3,5,6,19] -> 10, bias", 3, 5, 10, 6, 19, 3, 3, 1, 1, 0, 0, 1, 1, true},
+    {"3x3 pad 1 [1,3,4,41] -> 17 (uneven blocks)", 1, 3, 17, 4, 41, 3, 3, 1, 1, 1, 1, 1, 1, true},
+    {"3x3 pad 2 [1,4,5,17] -> 2", 1, 4, 2, 5, 17, 3, 3, 1, 1, 2, 2, 1, 1, false},
+    {"3x3 pad 1 [4,16,24,64] -> 8 (row blocks)", 4, 16, 8, 24, 64, 3, 3, 1, 1, 1, 1, 1, 1, false},
+    {"7x7 stride 2 pad 3 [2,3,22,40] -> 16 (root)", 2, 3, 16, 22, 40, 7, 7, 2, 2, 3, 3, 1, 1, false},
+    {"3x3 stride (1,2) pad 1 [1,4,6,33] -> 5", 1, 4, 5, 6, 33, 3, 3, 1, 2, 1, 1, 1, 1, true},
+    {"3x3 stride (2,1) pad 1 [1,4,9,18] -> 5", 1, 4, 5, 9, 18, 3, 3, 2, 1, 1, 1, 1, 1, false},
+    {"3x3 dilation (2,3) pad (2,3) [1,3,7,26] -> 4", 1, 3, 4, 7, 26, 3, 3, 1, 1, 2, 3, 2, 3, true},
+    {"5x5 pad 2 [2,2,6,30] -> 9", 2, 2, 9, 6, 30, 5, 5, 1, 1, 2, 2, 1, 1, false},
+    {"1x1 [2,6,3,23] -> 4, bias", 2, 6, 4, 3, 23, 1, 1, 1, 1, 0, 0, 1, 1, true},
+    {"3x3 pad 1 [1,2,3,3] -> 1 (narrower than a vector)", 1, 2, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, true},
+};
+
+cpu::ConvGeom direct_geom(const DirectCase& c) {
+  cpu::ConvGeom g;
+  g.N = c.N;
+  g.C = c.C;
+  g.O = c.O;
+  g.in = {1, c.H, c.W};
+  g.k = {1, c.KH, c.KW};
+  g.stride = {1, c.sh, c.sw};
+  g.pad = {0, c.ph, c.pw};
+  g.dil = {1, c.dh, c.dw};
+  for (int d = 0; d < 3; ++d) g.out[d] = cpu::conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
+  return g;
+}
+
+std::vector<double> uniform_values(size_t n, uint64_t seed) {
+  std::vector<double> v(n);
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 7;
+  for (auto& x : v) {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    x = (double)(s >> 11) / (double)(1ull << 53) * 2.0 - 1.0;
+  }
+  return v;
+}
+
+template <class T>
+std::vector<T> cast(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+// Forward and all gradients of one case in T: the reference loops, or the optimised kernels (the
+// algorithm conv_algo says).
+template <class T>
+std::vector<std::vector<double>> run_conv(const cpu::ConvGeom& g, bool bias, bool reference = false) {
+  const size_t nx = (size_t)(g.N * g.C * g.in_size()), nw = (size_t)(g.O * g.C * g.k_size());
+  const size_t ny = (size_t)(g.N * g.O * g.out_size());
+  auto x = cast<T>(uniform_values(nx, 1)), w = cast<T>(uniform_values(nw, 2)), b = cast<T>(uniform_values((size_t)g.O, 3));
+  auto gy = cast<T>(uniform_values(ny, 4));
+  auto gx = cast<T>(uniform_values(nx, 5)), gw = cast<T>(uniform_values(nw, 6)), gb = cast<T>(uniform_values((size_t)g.O, 7));
+  std::vector<T> y(ny, T(0));
+  if (reference) {
+    cpu::conv_forward_ref<T>(g, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+    cpu::conv_backward_ref<T>(g, x.data(), w.data(), gy.data(), gx.data(), gw.data(), bias ? gb.data() : nullptr);
+  } else {
+    cpu::conv_forward<T>(g, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+    cpu::conv_backward<T>(g, x.data(), w.data(), gy.data(), gx.data(), gw.data(), bias ? gb.data() : nullptr);
+  }
+  return {std::vector<double>(y.begin(), y.end()), std::vector<double>(gx.begin(), gx.end()),
+          std::vector<double>(gw.begin(), gw.end()), std::vector<double>(gb.begin(), gb.end())};
+}
+
+void expect_close(const std::vector<std::vector<double>>& got, const std::vector<std::vector<double>>& want,
+                  double rtol, const std::string& what) {
+  const char* names[] = {"y", "gx", "gw", "gbias"};
+  for (size_t k = 0; k < want.size(); ++k) {
+    ASSERT_EQ(got[k].size(), want[k].size());
+    double scale = 1;
+    for (double v : want[k]) scale = std::max(scale, std::fabs(v));
+    for (size_t i = 0; i < want[k].size(); ++i)
+      ASSERT_NEAR(got[k][i], want[k][i], rtol * scale) << what << ": " << names[k] << " at " << i;
+  }
+}
+
+}  // namespace
+
+TEST(ConvDirect, MatchesReferenceOnEveryInstructionSet) {
+  std::vector<cpu::SgemmPath> paths = {cpu::SgemmPath::Reference};
+  if (cpu::cpu_has_avx2_fma()) paths.push_back(cpu::SgemmPath::AVX2);
+  if (cpu::cpu_has_avx512()) paths.push_back(cpu::SgemmPath::AVX512);
+  const cpu::SgemmPath saved = cpu::sgemm_path();
+  for (const auto& c : kDirectCases) {
+    const cpu::ConvGeom g = direct_geom(c);
+    const auto want = run_conv<double>(g, c.bias, /*reference=*/true);
+    for (cpu::SgemmPath path : paths) {
+      cpu::set_sgemm_path(path);
+      cpu::ConvAlgoGuard direct(cpu::ConvAlgo::Direct);
+      cpu::reset_conv_direct_counts();
+      const std::string what = std::string(c.name) + " on " + cpu::sgemm_path_name(path);
+      expect_close(run_conv<float>(g, c.bias), want, 2e-5, what + " f32");
+      expect_close(run_conv<double>(g, c.bias), want, 1e-12, what + " f64");
+      const cpu::ConvDirectCounts n = cpu::conv_direct_counts();
+      EXPECT_EQ(n.forward, 2) << what;
+      EXPECT_EQ(n.grad_weight, 2) << what;
+      EXPECT_EQ(n.grad_input, c.sh == 1 && c.sw == 1 ? 2 : 0) << what;  // a strided gx stays on vol2col
+    }
+  }
+  cpu::set_sgemm_path(saved);
+}
+
+// The direct kernels give bitwise identical outputs and gradients for 1, 2 and 3 threads (their
+// tasks split images, row blocks and channels; no sum is split).
+TEST(ConvDirect, BitwiseAcrossThreadCounts) {
+  const int saved = cpu::num_threads();
+  const DirectCase cases[] = {kDirectCases[0], kDirectCases[5], kDirectCases[6]};
+  for (const auto& c : cases) {
+    const cpu::ConvGeom g = direct_geom(c);
+    cpu::ConvAlgoGuard direct(cpu::ConvAlgo::Direct);
+    cpu::set_num_threads(1);
+    const auto one = run_conv<float>(g, c.bias);
+    for (int t : {2, 3}) {
+      cpu::set_num_threads(t);
+      const auto other = run_conv<float>(g, c.bias);
+      for (size_t k = 0; k < one.size(); ++k)
+        EXPECT_TRUE(one[k] == other[k]) << c.name << ": buffer " << k << " differs with " << t << " threads";
+    }
+  }
+  cpu::set_num_threads(saved);
+}
+
+// The shape rule (conv_use_direct) sends the harness's "direct" cases and the small TransUNet
+// decoder / head convs to the direct kernels, and large channel counts to vol2col + gemm; the
+// autograd ops really call the direct kernels for the harness shapes.
+TEST(ConvDirect, ShapeRuleAndHarnessCasesTakeDirectPath) {
+  auto geom2d = [](int64_t N, int64_t C, int64_t O, int64_t H, int64_t W, int64_t K, int64_t s, int64_t p) {
+    return direct_geom(DirectCase{"", N, C, O, H, W, K, K, s, s, p, p, 1, 1, false});
+  };
+  using P = cpu::ConvPass;
+  for (const auto& g : {geom2d(4, 16, 8, 128, 128, 3, 1, 1), geom2d(4, 8, 3, 128, 128, 3, 1, 1),
+                        geom2d(4, 48, 16, 64, 64, 3, 1, 1), geom2d(4, 16, 16, 64, 64, 3, 1, 1)})
+    for (P p : {P::Forward, P::GradInput, P::GradWeight}) EXPECT_TRUE(cpu::conv_use_direct(g, p)) << g.C << "->" << g.O;
+  const auto root = geom2d(4, 3, 16, 128, 128, 7, 2, 3);
+  EXPECT_TRUE(cpu::conv_use_direct(root, P::Forward));
+  EXPECT_TRUE(cpu::conv_use_direct(root, P::GradWeight));
+  EXPECT_FALSE(cpu::conv_use_direct(root, P::GradInput));  // strided: not supported
+  const auto big = geom2d(1, 1024, 256, 28, 28, 3, 1, 1);
+  for (P p : {P::Forward, P::GradInput, P::GradWeight}) EXPECT_FALSE(cpu::conv_use_direct(big, p));
+  {
+    cpu::ConvAlgoGuard im2col(cpu::ConvAlgo::Im2col);
+    EXPECT_FALSE(cpu::conv_use_direct(geom2d(4, 16, 8, 128, 128, 3, 1, 1), P::Forward));
+  }
+  // Through autograd, as the harness runs them (tests/harness/ops_conv.cpp "direct ..." cases).
+  struct Op {
+    Shape x, w;
+    Conv2dOpts o;
+    bool bias;
+  };
+  auto opts = [](int64_t s, int64_t p, int64_t d = 1) {
+    Conv2dOpts o;
+    o.stride = {s, s};
+    o.padding = {p, p};
+    o.dilation = {d, d};
+    return o;
+  };
+  Conv2dOpts pad10;
+  pad10.padding = {1, 0};
+  const Op ops[] = {{{2, 8, 13, 37}, {3, 8, 3, 3}, opts(1, 1), true},   {{1, 16, 9, 20}, {8, 16, 3, 3}, opts(1, 1), false},
+                    {{3, 5, 6, 19}, {10, 5, 3, 3}, opts(1, 0), true},   {{1, 3, 4, 41}, {17, 3, 3, 3}, opts(1, 1), true},
+                    {{1, 4, 5, 17}, {2, 4, 3, 3}, opts(1, 2), false},   {{2, 3, 11, 37}, {5, 3, 7, 7}, opts(2, 3), false},
+                    {{1, 3, 7, 18}, {4, 3, 3, 3}, opts(1, 2, 2), true}, {{2, 6, 3, 23}, {4, 6, 1, 1}, opts(1, 0), true},
+                    {{1, 2, 5, 20}, {3, 2, 3, 2}, pad10, true}};
+  for (DType dt : {DType::F32, DType::F64})
+    for (const auto& op : ops) {
+      cpu::reset_conv_direct_counts();
+      Tensor x = Tensor::ones(op.x, dt).set_requires_grad(true);
+      Tensor w = Tensor::ones(op.w, dt).set_requires_grad(true);
+      Tensor b = op.bias ? Tensor::ones({op.w[0]}, dt).set_requires_grad(true) : Tensor();
+      Tensor y = conv2d(x, w, b, op.o);
+      y.backward(Tensor::ones(y.shape(), dt));
+      const cpu::ConvDirectCounts n = cpu::conv_direct_counts();
+      const std::string what = str(op.x) + " * " + str(op.w) + " " + dtype_name(dt);
+      EXPECT_EQ(n.forward, 1) << what;
+      EXPECT_EQ(n.grad_weight, 1) << what;
+      EXPECT_EQ(n.grad_input, op.o.stride[0] == 1 ? 1 : 0) << what;  // a strided gx is not supported
+    }
 }
