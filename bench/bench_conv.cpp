@@ -311,8 +311,8 @@ int main(int argc, char** argv) {
   // As bench_gemm: GLASSBOX_GEMM_PATH=avx2 runs our GEMM and the direct conv kernels on AVX2 (the
   // SGEMM path switch picks both).
   if (const char* p = std::getenv("GLASSBOX_GEMM_PATH")) {
-    if (!std::strcmp(p, "avx2")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX2);
-    if (!std::strcmp(p, "avx512")) gb::cpu::set_sgemm_path(gb::cpu::SgemmPath::AVX512);
+    if (!std::strcmp(p, "avx2")) gb::cpu::set_gemm_path(gb::cpu::GemmPath::AVX2);
+    if (!std::strcmp(p, "avx512")) gb::cpu::set_gemm_path(gb::cpu::GemmPath::AVX512);
   }
   for (const auto& sh : kShapes) {
     // Baseline first so the glassbox run of the same shape can report the ratio.
@@ -372,7 +372,7 @@ int main(int argc, char** argv) {
   if (any_algo) {
     std::printf("\ndirect vs vol2col + gemm, f32, %d threads, %s kernels, paired best call, median of 3; load "
                 "average %.2f (1 min) before, %.2f after\n",
-                kThreads, gb::cpu::sgemm_path_name(gb::cpu::sgemm_path_resolved()), load0[0], load1[0]);
+                kThreads, gb::cpu::gemm_path_name(gb::cpu::gemm_path_resolved()), load0[0], load1[0]);
     std::printf("%-28s %5s %8s | %9s %9s | %8s %8s | %7s %5s\n", "shape", "pass", "GFLOP", "i2c GF/s",
                 "dir GF/s", "i2c ms", "dir ms", "speedup", "auto");
     for (const auto& sh : kAlgoShapes)

@@ -86,9 +86,9 @@ struct Portable {
 template <class T>
 const DirectKernels<T>& kernels_for() {
   if constexpr (std::is_same_v<T, float>) {
-    switch (sgemm_path_resolved()) {
-      case SgemmPath::AVX512: return direct_kernels_avx512();
-      case SgemmPath::AVX2: return direct_kernels_avx2();
+    switch (gemm_path_resolved()) {
+      case GemmPath::AVX512: return direct_kernels_avx512();
+      case GemmPath::AVX2: return direct_kernels_avx2();
       default: break;
     }
   }

@@ -24,7 +24,7 @@
 //   conv_direct_avx512.cpp    f32 kernels built with AVX-512 flags
 //   conv_direct_avx2.cpp      f32 kernels built with AVX2 + FMA flags
 //   conv_direct_kernels.h     the kernel templates those three instantiate, over a small vector type
-// The instruction set follows gemm<float> (sgemm_path_resolved(), gemm_kernels.h), so forcing the
+// The instruction set follows gemm<float> (gemm_path_resolved(), gemm_kernels.h), so forcing the
 // SGEMM path in a test also runs the matching direct kernels.
 //
 // Padded input ("slab"): the kernels never test bounds. The driver copies the rows a task needs

@@ -441,18 +441,18 @@ void expect_close(const std::vector<std::vector<double>>& got, const std::vector
 }  // namespace
 
 TEST(ConvDirect, MatchesReferenceOnEveryInstructionSet) {
-  std::vector<cpu::SgemmPath> paths = {cpu::SgemmPath::Reference};
-  if (cpu::cpu_has_avx2_fma()) paths.push_back(cpu::SgemmPath::AVX2);
-  if (cpu::cpu_has_avx512()) paths.push_back(cpu::SgemmPath::AVX512);
-  const cpu::SgemmPath saved = cpu::sgemm_path();
+  std::vector<cpu::GemmPath> paths = {cpu::GemmPath::Reference};
+  if (cpu::cpu_has_avx2_fma()) paths.push_back(cpu::GemmPath::AVX2);
+  if (cpu::cpu_has_avx512()) paths.push_back(cpu::GemmPath::AVX512);
+  const cpu::GemmPath saved = cpu::gemm_path();
   for (const auto& c : kDirectCases) {
     const cpu::ConvGeom g = direct_geom(c);
     const auto want = run_conv<double>(g, c.bias, /*reference=*/true);
-    for (cpu::SgemmPath path : paths) {
-      cpu::set_sgemm_path(path);
+    for (cpu::GemmPath path : paths) {
+      cpu::set_gemm_path(path);
       cpu::ConvAlgoGuard direct(cpu::ConvAlgo::Direct);
       cpu::reset_conv_direct_counts();
-      const std::string what = std::string(c.name) + " on " + cpu::sgemm_path_name(path);
+      const std::string what = std::string(c.name) + " on " + cpu::gemm_path_name(path);
       expect_close(run_conv<float>(g, c.bias), want, 2e-5, what + " f32");
       expect_close(run_conv<double>(g, c.bias), want, 1e-12, what + " f64");
       const cpu::ConvDirectCounts n = cpu::conv_direct_counts();
@@ -461,7 +461,7 @@ TEST(ConvDirect, MatchesReferenceOnEveryInstructionSet) {
       EXPECT_EQ(n.grad_input, c.sh == 1 && c.sw == 1 ? 2 : 0) << what;  // a strided gx stays on vol2col
     }
   }
-  cpu::set_sgemm_path(saved);
+  cpu::set_gemm_path(saved);
 }
 
 // The direct kernels give bitwise identical outputs and gradients for 1, 2 and 3 threads (their
