@@ -8,8 +8,9 @@ peak RSS is that case's):
   PyTorch    scripts/bench_step_torch.py --case MODEL:MODE:BATCH (with --python, a venv that has torch)
 and prints a markdown table: seconds per call (glassbox: mean over the timed iterations; PyTorch:
 median), images/s, peak RSS, and speed-up = PyTorch seconds / glassbox seconds (> 1: glassbox faster).
-The two sides alternate case by case, so slow drift of the machine's load hits both; the load average
-is recorded before and after. Only numbers from a quiet machine are worth quoting.
+The two sides alternate case by case, so slow drift of the machine's load hits both; with --rounds N
+each pair runs N times and each side keeps its fastest run (bursts of load from other tenants of a
+shared machine only ever slow a run down). The load average is recorded before and after. Only numbers from a quiet machine are worth quoting.
 
     python3 scripts/bench_step.py --build build --python VENV/bin/python [--models tiny] [--modes train]
         [--batches 1,4] [--out bench-step.json] [--glassbox-only]
@@ -85,6 +86,8 @@ def main():
     ap.add_argument("--batches", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run each case pair this many times, alternating, and keep each side's fastest (noisy machines)")
     ap.add_argument("--out", default="bench-step.json")
     a = ap.parse_args()
     pick = lambda s: set(s.split(",")) if s else None
@@ -101,7 +104,6 @@ def main():
                 continue
             load = os.getloadavg()[0]
             g = run_glassbox(a.build, model, mode, b, a.timeout)
-            # f64 cases are glassbox against its own f32 (the target is f64 within 4x of f32)
             t = run_torch(a.python, model, mode, b, a.timeout, a.threads) if a.python and "f64" not in mode else {}
             rec = {"model": model, "mode": mode, "batch": b, "load1": load, "glassbox": g, "torch": t}
             meta["cases"].append(rec)
