@@ -72,8 +72,8 @@ gb::app::Register reg("demo", "the whole paper on built-in phantom CT: train Tra
                         sub.add_option("--depth", o.depth, "slices per phantom volume")->capture_default_str();
                         sub.add_option("--seed", o.seed, "seed: names the data, the split, the weights and the runs")
                             ->capture_default_str();
-                        sub.add_option("--steps", a->steps, "TransUNet training steps (default 800)");
-                        sub.add_option("--baseline-steps", a->baseline_steps, "U-Net training steps (default 400)");
+                        sub.add_option("--steps", a->steps, "TransUNet training steps (default 1500)");
+                        sub.add_option("--baseline-steps", a->baseline_steps, "U-Net training steps (default 600)");
                         sub.add_option("--batch", a->batch, "batch size (default 4)");
                         sub.add_option("--lr", a->lr, "base learning rate (default 1e-3)");
                         sub.add_option("--optimizer", a->optimizer, "adamw (default) or sgd")

@@ -19,7 +19,7 @@ namespace gb::pipeline {
 
 struct DemoModel {
   std::string config = "tiny";  // a named config (models/config.h)
-  int64_t steps = 800, batch = 4;
+  int64_t steps = 1500, batch = 4;  // 1500: tumour Dice >= 0.60 on the held-out phantoms in ~4.5 min
   std::string optimizer = "adamw";
   double lr = 1e-3;
 };
