@@ -59,18 +59,22 @@ const ConvShape kShapes[] = {
     {"block4_3x3_16to16_224", 16, 16, 224, 224, 3, 1, 1},         // decoder block 4 conv2
 };
 
-gb::cpu::ConvGeom geom(const ConvShape& s) {
+// A square-kernel 2-D conv geometry (D = KD = 1).
+gb::cpu::ConvGeom geom2d(int64_t N, int64_t C, int64_t O, int64_t H, int64_t W, int64_t K, int64_t stride,
+                         int64_t pad) {
   gb::cpu::ConvGeom g;
-  g.N = 1;
-  g.C = s.C;
-  g.O = s.O;
-  g.in = {1, s.H, s.W};
-  g.k = {1, s.K, s.K};
-  g.stride = {1, s.stride, s.stride};
-  g.pad = {0, s.pad, s.pad};
+  g.N = N;
+  g.C = C;
+  g.O = O;
+  g.in = {1, H, W};
+  g.k = {1, K, K};
+  g.stride = {1, stride, stride};
+  g.pad = {0, pad, pad};
   for (int d = 0; d < 3; ++d) g.out[d] = gb::cpu::conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
   return g;
 }
+
+gb::cpu::ConvGeom geom(const ConvShape& s) { return geom2d(1, s.C, s.O, s.H, s.W, s.K, s.stride, s.pad); }
 
 std::vector<float> random_vec(size_t n, uint64_t seed) {
   std::vector<float> v(n);
@@ -218,18 +222,7 @@ const AlgoShape kAlgoShapes[] = {
 };
 const char* const kPassName[] = {"fwd", "gx", "gw"};
 
-gb::cpu::ConvGeom algo_geom(const AlgoShape& s) {
-  gb::cpu::ConvGeom g;
-  g.N = s.N;
-  g.C = s.C;
-  g.O = s.O;
-  g.in = {1, s.H, s.W};
-  g.k = {1, s.K, s.K};
-  g.stride = {1, s.stride, s.stride};
-  g.pad = {0, s.pad, s.pad};
-  for (int d = 0; d < 3; ++d) g.out[d] = gb::cpu::conv_out_size(g.in[d], g.k[d], g.stride[d], g.pad[d], g.dil[d]);
-  return g;
-}
+gb::cpu::ConvGeom algo_geom(const AlgoShape& s) { return geom2d(s.N, s.C, s.O, s.H, s.W, s.K, s.stride, s.pad); }
 
 // One pass (0 fwd, 1 gx, 2 gw) of one shape with algorithm a.
 struct AlgoBuffers {
