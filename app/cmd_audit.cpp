@@ -155,7 +155,7 @@ gb::app::Register reg("audit", "per-layer parameters, output shapes and FLOPs; -
                       [](CLI::App& sub) {
                         auto o = std::make_shared<Opts>();  // owned by the action below (freed at exit)
                         sub.add_option("--model", o->model, "model config (r50-vit-b16, vit-b16, tiny, tiny-vit, micro, "
-                                                            "unet2d, unet2d-tiny, unet3d, unet3d-tiny)");
+                                                            "unet2d, unet2d-tiny, unet3d, unet3d-small, unet3d-tiny)");
                         sub.add_option("--size", o->size, "input size (every spatial dim); 0 = the config's");
                         sub.add_option("--classes", o->classes, "number of classes; 0 = the config's");
                         sub.add_option("--in-channels", o->in_channels, "input channels (1 or 3); 0 = the config's");

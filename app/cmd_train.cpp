@@ -59,15 +59,17 @@ gb::app::Register reg("train", "train a segmentation model on LiTS, MSD, a slice
   auto a = std::make_shared<TrainArgs>();  // owned by the action below (freed at exit)
   auto& o = a->o;
   o.steps = 0;
-  sub.add_option("--model", o.model, "model config: r50-vit-b16, vit-b16, tiny, tiny-vit, micro, unet2d, unet2d-tiny, unet3d, unet3d-tiny")->capture_default_str();
+  sub.add_option("--model", o.model, "model config: r50-vit-b16, vit-b16, tiny, tiny-vit, micro, unet2d, unet2d-tiny, unet3d, unet3d-small, unet3d-tiny")->capture_default_str();
   sub.add_option("--config", o.config_file, "model config JSON file (instead of --model)");
-  sub.add_option("--data", o.data, "data folder (LiTS, MSD Task03 or images/+masks/ slices; detected) or phantom:N[:SEED]");
+  sub.add_option("--data", o.data, "data folder (LiTS, MSD Task03 or images/+masks/ slices; detected), phantom:N[:SEED], or stacks:FOLDER[:SIZE] (a slice folder's complete stacks as volumes)");
   sub.add_option("--out", o.out, "run folder");
   sub.add_option("--resume", a->resume, "continue the run in this folder from its last checkpoint");
   sub.add_option("--init", o.init, "start from weights: the official R50+ViT-B_16.npz or a safetensors");
   sub.add_option("--size", o.size, "input size (2-D) or patch edge (3-D); 0 = the config's")->capture_default_str();
   sub.add_option("--patch", o.patch, "3-D patch D H W")->expected(3);
   sub.add_option("--val-cases", o.val_cases, "cases held out for validation (default: --val-fraction)");
+  sub.add_option("--val-list", o.val_list, "these cases held out for validation, e.g. volume-35,volume-37 (the same volumes across datasets)")
+      ->delimiter(',');
   sub.add_option("--val-fraction", o.val_fraction, "fraction of cases held out for validation")->capture_default_str();
   sub.add_option("--seed", o.seed, "seed: split, initial weights, dropout, augmentation")->capture_default_str();
   sub.add_option("--steps", o.steps, "optimiser steps");

@@ -4,6 +4,7 @@
 //   MSD Task03    dataset.json + imagesTr/ + labelsTr/                              (volumes)
 //   slice folder  images/ + masks/ (+ optional manifest.csv), e.g. an LiTS export   (2-D slices)
 //   phantom       generated in memory from a seed (io/phantom.h)                    (volumes)
+//   slice stacks  the complete stacks of a slice folder, as volumes (io/dataset_stacks.cpp)
 //
 // A Dataset lists its items (what open_* finds on disk: names and paths, nothing decoded), so a
 // dataset of 131 volumes costs a few kB until load(i) reads one item. Items are grouped into cases:
@@ -77,6 +78,11 @@ struct SliceFolderOptions {
 std::unique_ptr<Dataset> open_lits(const std::string& folder, bool require_labels = true);
 std::unique_ptr<Dataset> open_msd(const std::string& folder);
 std::unique_ptr<Dataset> open_slice_folder(const std::string& folder, const SliceFolderOptions& opt = {});
+// The complete stacks of a slice folder as 8-bit volumes (image f32 [D, H, W] grey 0..255, label i32
+// [D, H, W], no spacing): a volume whose slices are all one export step apart (the smallest gap in the
+// folder). size > 0 resizes every slice to size x size exactly as 2-D preprocessing does. Items are
+// cases ("volume-29"); the others are left out. Throws when the folder holds no complete stack.
+std::unique_ptr<Dataset> open_slice_stacks(const std::string& folder, int64_t size = 0);
 struct PhantomOptions;  // io/phantom.h
 std::unique_ptr<Dataset> open_phantom(uint64_t seed, int64_t count, const PhantomOptions& opt);
 // Picks the adapter from the folder's contents: dataset.json -> MSD; images/ + masks/ -> slice

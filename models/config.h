@@ -46,7 +46,7 @@ struct ModelConfig {
 // Named configurations: "r50-vit-b16" (R50-ViT-B_16, n_skip 3), "vit-b16" (ViT-B_16, n_skip 0),
 // "tiny" (R50-style, 128x128, width 16, hidden 96, 3 layers, 3 heads: CPU-trainable),
 // "tiny-vit" (ViT-only tiny), "micro" (32x32, hidden 16: gradient checks), "unet2d", "unet2d-tiny",
-// "unet3d", "unet3d-tiny". The official names "R50-ViT-B_16" and "ViT-B_16" are accepted too.
+// "unet3d", "unet3d-small", "unet3d-tiny". The official names "R50-ViT-B_16" and "ViT-B_16" are accepted too.
 // size = 0 / classes = 0 / in_channels = 0 keep the config's default.
 ModelConfig named_config(const std::string& name, int64_t size = 0, int64_t classes = 0, int64_t in_channels = 0);
 std::vector<std::string> config_names();

@@ -15,7 +15,7 @@ static std::string lower(std::string s) {
 }
 
 std::vector<std::string> config_names() {
-  return {"r50-vit-b16", "vit-b16", "tiny", "tiny-vit", "micro", "unet2d", "unet2d-tiny", "unet3d", "unet3d-tiny"};
+  return {"r50-vit-b16", "vit-b16", "tiny", "tiny-vit", "micro", "unet2d", "unet2d-tiny", "unet3d", "unet3d-small", "unet3d-tiny"};
 }
 
 ModelConfig named_config(const std::string& name_in, int64_t size, int64_t classes, int64_t in_channels) {
@@ -75,12 +75,17 @@ ModelConfig named_config(const std::string& name_in, int64_t size, int64_t class
       c.unet.depth = 3;
       c.size = {128, 128};
     }
-  } else if (name == "unet3d" || name == "unet3d-tiny") {
+  } else if (name == "unet3d" || name == "unet3d-small" || name == "unet3d-tiny") {
     c.arch = "unet";
     c.unet.dims = 3;
     c.unet.base = 32;
     c.unet.depth = 3;
     c.size = {64, 64, 64};
+    if (name == "unet3d-small") {  // the 3-D twin of unet2d-tiny (base 8, 3 levels), CPU-sized patches
+      c.unet.base = 8;
+      c.unet.depth = 3;
+      c.size = {32, 64, 64};
+    }
     if (name == "unet3d-tiny") {
       c.unet.base = 4;
       c.unet.depth = 2;

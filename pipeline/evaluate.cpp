@@ -264,6 +264,7 @@ EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& prog
           if (pre.depth > 0) {
             train::SlidingWindowOptions so;
             so.window = pre.window;
+            so.units = pre.units;
             pred = train::predict_volume_3d(*cks[k].model, s.image, so);
           } else {
             train::PredictOptions po;

@@ -171,6 +171,7 @@ SegmentResult segment_one(models::SegmentationModel& model, const io::Preprocess
     if (pre.depth > 0) {
       train::SlidingWindowOptions so;
       so.window = pre.window;
+      so.units = pre.units;
       so.overlap = opt.overlap;
       so.batch = std::max<int64_t>(1, opt.batch / 4);
       so.progress = progress;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "autograd/ops.h"
@@ -49,6 +50,7 @@ std::string RunOptions::to_json() const {
   j["phantom_depth"] = phantom_depth;
   j["val_cases"] = val_cases;
   j["val_fraction"] = val_fraction;
+  j["val_list"] = val_list;
   j["seed"] = seed;
   j["steps"] = steps;
   j["epochs"] = epochs;
@@ -87,6 +89,7 @@ RunOptions RunOptions::from_json(const std::string& text, const std::string& whe
     o.phantom_depth = j.at("phantom_depth");
     o.val_cases = j.at("val_cases");
     o.val_fraction = j.at("val_fraction");
+    if (j.contains("val_list")) o.val_list = j.at("val_list").get<std::vector<std::string>>();
     o.seed = j.at("seed");
     o.steps = j.at("steps");
     o.epochs = j.at("epochs");
@@ -137,6 +140,20 @@ std::unique_ptr<io::Dataset> open_data(const std::string& data, uint64_t default
     po.width = po.height = phantom_size;
     po.depth = phantom_depth;
     return io::open_phantom(seed, n, po);
+  }
+  if (data.rfind("stacks:", 0) == 0) {  // stacks:FOLDER[:SIZE]
+    std::string folder = data.substr(7);
+    int64_t size = 0;
+    const size_t colon = folder.find_last_of(':');
+    if (colon != std::string::npos) {
+      const std::string tail = folder.substr(colon + 1);
+      GB_CHECK(!tail.empty() && tail.find_first_not_of("0123456789") == std::string::npos && tail.size() < 6,
+               "--data ", data, ": expected stacks:FOLDER or stacks:FOLDER:SIZE");
+      size = std::stoll(tail);
+      folder = folder.substr(0, colon);
+    }
+    GB_CHECK(fs::is_directory(folder), data, ": ", folder, " is not a folder (stacks: needs a slice folder)");
+    return io::open_slice_stacks(folder, size);
   }
   GB_CHECK(fs::exists(data), data, ": no such data folder");
   GB_CHECK(fs::is_directory(data), data, ": is not a folder (give a LiTS, MSD Task03 or slice folder)");
@@ -288,15 +305,30 @@ void Run::setup_model_and_data(bool resume) {
   const int64_t n = (int64_t)cases.size();
   GB_CHECK(n >= 2, o_.data, ": holds ", n, " case(s); training needs at least 2 (one for validation)");
   io::SplitFractions fr{1, 0, 0};
-  if (o_.val_cases >= 0) {
+  if (!o_.val_list.empty()) {
+    GB_CHECK(o_.val_cases < 0, "train: give --val-list or --val-cases, not both");
+    std::set<std::string> want;
+    for (const std::string& c : o_.val_list) {
+      GB_CHECK(std::find(cases.begin(), cases.end(), c) != cases.end(), "train: --val-list: ", o_.data, " has no case '",
+               c, "' (it has ", n, " cases, e.g. ", cases.front(), ")");
+      GB_CHECK(want.insert(c).second, "train: --val-list names '", c, "' twice");
+    }
+    GB_CHECK((int64_t)want.size() < n, "train: --val-list holds every case of ", o_.data, "; none is left to train on");
+    split_ = io::Split{};
+    for (const std::string& c : cases) (want.count(c) ? split_.val : split_.train).push_back(c);
+    std::sort(split_.train.begin(), split_.train.end(), io::natural_less);
+    std::sort(split_.val.begin(), split_.val.end(), io::natural_less);
+  } else if (o_.val_cases >= 0) {
     GB_CHECK(o_.val_cases < n, "train: --val-cases ", o_.val_cases, " leaves no training case (", n, " cases)");
     fr.val = (double)o_.val_cases / (double)n;
   } else {
     GB_CHECK(o_.val_fraction >= 0 && o_.val_fraction < 1, "train: --val-fraction must be in [0, 1)");
     fr.val = o_.val_fraction;
   }
-  fr.train = 1 - fr.val;
-  split_ = io::split_cases(cases, fr, o_.seed);
+  if (o_.val_list.empty()) {
+    fr.train = 1 - fr.val;
+    split_ = io::split_cases(cases, fr, o_.seed);
+  }
   GB_CHECK(!split_.train.empty(), "train: the split left no training case");
   // Preprocessing: units from the data, the rest from the options and the model.
   pre_.units = ds_->units();

@@ -41,6 +41,8 @@ struct RunOptions {
   int64_t phantom_size = 128, phantom_depth = 32;  // for phantom: data
   int64_t val_cases = -1;      // cases held out for validation (-1: use val_fraction)
   double val_fraction = 0.2;
+  std::vector<std::string> val_list;  // these cases held out (overrides val_cases / val_fraction), so
+                                      // runs on different datasets can hold out the same volumes
   uint64_t seed = 1234;        // names the split, the initial weights, dropout and augmentation
   // schedule
   int64_t steps = 0, epochs = 0;  // exactly one > 0 (epochs: 2-D models)
@@ -105,7 +107,8 @@ RunResult start_run(const RunOptions& opt, const RunEvents& ev = {}, const std::
 RunResult resume_run(const std::string& rundir, const RunEvents& ev = {}, const std::atomic<bool>* stop = nullptr,
                      int threads = 0);
 
-// The dataset a --data string names: a folder (layout detected) or phantom:N[:SEED].
+// The dataset a --data string names: a folder (layout detected), phantom:N[:SEED], or
+// stacks:FOLDER[:SIZE] (the complete stacks of a slice folder as volumes, io::open_slice_stacks).
 std::unique_ptr<io::Dataset> open_data(const std::string& data, uint64_t default_seed, int64_t phantom_size,
                                        int64_t phantom_depth);
 

@@ -71,7 +71,7 @@ Tensor predict_volume_3d(models::SegmentationModel& model, const io::Volume& ima
   x.view_slice(0, before[0], before[0] + n[0])
       .view_slice(1, before[1], before[1] + n[1])
       .view_slice(2, before[2], before[2] + n[2])
-      .copy_from(io::to_unit_range(vol.to(DType::F32), io::Units::HU, opt.window));
+      .copy_from(io::to_unit_range(vol.to(DType::F32), opt.units, opt.window));
   const float* xs = x.data<float>();
 
   std::array<std::vector<int64_t>, 3> st;

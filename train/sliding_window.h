@@ -1,5 +1,6 @@
 // Whole-volume inference for 3-D models by overlapping windows, as nnU-Net (Isensee et al. 2021):
-//   1. the HU volume [D, H, W] is windowed to [0, 1] as in training (io::to_unit_range, opt.window);
+//   1. the volume [D, H, W] is mapped to [0, 1] as in training (io::to_unit_range: the HU window, or
+//      /255 for 8-bit stacks);
 //      along an axis shorter than the window it is centred and padded with 0 (windowed air), as the
 //      PatchLoader pads its patches;
 //   2. windows of the model's patch size are placed on a grid per axis (window_starts): the first at
@@ -31,6 +32,7 @@ struct SlidingWindowOptions {
   double sigma_scale = 1.0 / 8.0;         // Gaussian sigma as a fraction of the window size
   int64_t batch = 2;                      // windows per forward
   io::Window window;
+  io::Units units = io::Units::HU;        // of the volume (Pixel8: /255 instead of the HU window)
   std::function<void(int64_t done, int64_t total)> progress;  // after each batch of windows
 };
 

@@ -23,6 +23,7 @@ ValScores validate(models::SegmentationModel& model, const io::Dataset& ds, cons
     if (pre.depth > 0) {
       SlidingWindowOptions so;
       so.window = pre.window;
+      so.units = pre.units;
       pred = predict_volume_3d(model, s.image, so);
     } else if (s.is_volume) {
       pred = predict_volume(model, s.image, po);

@@ -3,6 +3,8 @@
 // last good checkpoint, and bad input gives one clear error.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <filesystem>
 
@@ -123,6 +125,21 @@ TEST(Run, EpochsCountWholeBatches) {
   fs::remove_all(d);
 }
 
+TEST(Run, ValListHoldsOutTheNamedCases) {
+  const std::string d = gbrun::scratch("vallist");
+  auto o = gbrun::micro_run(d + "/run", 2);
+  o.val_cases = -1;
+  o.val_list = {"volume-2", "volume-0"};
+  train::RunResult r = train::start_run(o);
+  EXPECT_EQ(r.val_cases, (std::vector<std::string>{"volume-0", "volume-2"}));
+  EXPECT_EQ(gbrun::read_file(d + "/run/val_cases.txt"), "volume-0\nvolume-2\n");
+  EXPECT_EQ(gbrun::read_file(d + "/run/train_cases.txt"), "volume-1\nvolume-3\n");
+  // run.json keeps the list, so --resume holds out the same cases.
+  auto j = nlohmann::json::parse(gbrun::read_file(d + "/run/run.json"));
+  EXPECT_EQ(j["options"]["val_list"], nlohmann::json::array({"volume-2", "volume-0"}));
+  fs::remove_all(d);
+}
+
 TEST(Run, BadInputIsOneClearError) {
   const std::string d = gbrun::scratch("bad");
   auto o = gbrun::micro_run(d);
@@ -154,6 +171,17 @@ TEST(Run, BadInputIsOneClearError) {
   expect(x, "--class-weights has 2 values but the model has 3 classes");
   x.class_weights = {1, 0, 2};
   expect(x, "--class-weights must be in (0, 1000]");
+  x = o;
+  x.val_cases = -1;
+  x.val_list = {"volume-9"};
+  expect(x, "--val-list: phantom:4:7 has no case 'volume-9'");
+  x.val_list = {"volume-1", "volume-1"};
+  expect(x, "names 'volume-1' twice");
+  x.val_list = {"volume-0", "volume-1", "volume-2", "volume-3"};
+  expect(x, "none is left to train on");
+  x.val_list = {"volume-1"};
+  x.val_cases = 1;
+  expect(x, "not both");
   x = o;
   x.out = d + "/file/run";
   std::ofstream(d + "/file") << "x";
