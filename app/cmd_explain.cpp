@@ -1,5 +1,6 @@
 // `glassbox explain`: saliency maps for the user's CT with a trained checkpoint (pipeline/explain.h
 // does the work); `--list-layers` prints every hookable layer with its output shape.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -70,10 +71,11 @@ int run_explain(ExplainArgs& a) {
     prog.update(buf, done == total);
   });
   prog.finish();
-  for (auto& row : r.rows)
-    if (row.method == "ig")
-      std::printf("%s slice %lld: IG T(x) %.4f T(x') %.4f, completeness error %.4g (%.3g %%), %lld gradient evaluations\n",
-                  row.input.c_str(), (long long)row.slice, row.target, row.target_baseline, row.delta_abs,
+  for (auto& row : r.rows)  // one line per IG map (a 3-D model's window, not each of its planes again)
+    if (row.method == "ig" && (pre.depth == 0 || row.scope == "window"))
+      std::printf("%s %s %lld: IG T(x) %.4f T(x') %.4f, completeness error %.4g (%.3g %%), %lld gradient evaluations\n",
+                  row.input.c_str(), row.scope == "window" ? "window at slice" : "slice",
+                  (long long)(row.scope == "window" ? std::max<int64_t>(0, row.window.at(0)) : row.slice), row.target, row.target_baseline, row.delta_abs,
                   100 * row.delta_rel, (long long)row.evaluations);
   for (auto& w : r.warnings) std::fprintf(stderr, "WARNING: %s\n", w.c_str());
   std::printf("%zu maps explained, %zu files written to %s (metrics.csv, metrics.json)\n", r.rows.size(), r.files.size(),
@@ -87,7 +89,10 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   auto& o = a->opt;
   sub.add_option("--model", a->model, "checkpoint (.safetensors); with --list-layers also a config name")->required();
   sub.add_flag("--list-layers", a->list_layers, "print every hookable layer with its output shape, and exit");
-  sub.add_option("--in", a->in, "NIfTI volume, PNG/JPG slice or folder of slices");
+  sub.add_option("--in", a->in,
+                 "NIfTI volume, PNG/JPG slice, folder of slices, or a dataset as train --data takes (slice folder, LiTS, "
+                 "MSD, stacks:FOLDER[:SIZE], phantom:N) whose labels are the truth");
+  sub.add_option("--cases", o.cases, "dataset input: only these cases, e.g. volume-35,volume-37")->delimiter(',');
   sub.add_option("--truth", o.truth, "labels: NIfTI on the volume's grid, a label PNG, or a folder of <stem>_mask.png");
   sub.add_option("--out", a->out, "output folder");
   sub.add_option("--method", a->methods,
@@ -100,7 +105,7 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   sub.add_flag("--component-of-truth", a->component_of_truth, "component of the truth instead of the prediction");
   sub.add_option("--box", a->box, "box region on the model grid: y0 x0 y1 x1 (half-open)")->expected(4);
   sub.add_option("--pixel", a->pixel, "pixel region on the model grid: y x")->expected(2);
-  sub.add_option("--slices", o.slices, "volume slices to explain (default: every slice holding the class)");
+  sub.add_option("--slices", o.slices, "volume slices to explain (2-D models; default: every slice holding the class)");
   sub.add_option("--baseline", a->baseline, "IG / occlusion baseline: zero, air, blur, noise, tissue")->capture_default_str();
   sub.add_option("--blur-sigma", o.blur_sigma, "blur baseline sigma in pixels (0: image side / 16)")->capture_default_str();
   sub.add_option("--rule", a->rule, "IG rule: gauss-legendre, riemann-left, riemann-right, riemann-middle, trapezoid, adaptive")
@@ -108,6 +113,9 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   sub.add_option("--steps", o.ig.steps, "IG steps (fixed rules)")->capture_default_str();
   sub.add_option("--tolerance", o.ig.tolerance, "IG relative completeness tolerance (warning; adaptive's goal)")->capture_default_str();
   sub.add_option("--max-steps", o.ig.max_steps, "adaptive IG gradient-evaluation budget")->capture_default_str();
+  sub.add_option("--perturbation-steps", o.perturbation_steps,
+                 "deletion and insertion AUC with this many steps per curve (0: off; costs 2 (N + 1) forwards per map)")
+      ->capture_default_str();
   sub.add_option("--memory-mb", o.memory_mb, "memory budget for batched steps / copies")->capture_default_str();
   sub.add_option("--smooth-of", o.smooth_of, "SmoothGrad / VarGrad over: gradient, gradxinput, ig")->capture_default_str();
   sub.add_option("--samples", o.smooth_samples, "SmoothGrad / VarGrad noisy copies")->capture_default_str();

@@ -9,10 +9,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "../train/run_test_util.h"
 #include "cli_util.h"
+#include "io/dicom.h"
 #include "io/nifti.h"
 
 extern char** environ;
@@ -192,4 +194,113 @@ TEST(ExplainCli, RealSliceFolderAndSingleSlice) {
   EXPECT_EQ(hu.code, 1) << hu.out;
   EXPECT_FALSE(fs::exists(dir + "/ex2"));
   fs::remove_all(dir);
+}
+
+// A 3-D model (3D U-Net) explains volumes by windows of its patch size around each lesion: 3-D maps
+// in the input's geometry, one row per window scored in 3-D and one per plane that holds the truth;
+// a dataset given as --in (its labels the truth, --cases to narrow it) works for 2-D models too.
+TEST(ExplainCli, ThreeDModelWindowsAndDatasetInput) {
+  const auto& fx = fixture();
+  const std::string dir = gbrun::scratch("explain_3d");
+  Result t = glassbox({"train", "--model", "unet3d-tiny", "--data", "phantom:4:7", "--phantom-size", "32", "--phantom-depth",
+                       "16", "--val-cases", "1", "--steps", "6", "--batch", "1", "--val-every", "6", "--ckpt-every", "100",
+                       "--threads", "1", "--out", dir + "/run"});
+  ASSERT_EQ(t.code, 0) << t.out;
+  const std::string ck = dir + "/run/model.safetensors";
+  // The fixture's phantom volume is 6 slices deep, the patch 16: the window is padded, as the sliding
+  // window pads. The dataset folder (volume-0 + segmentation-0) is the input; its labels are the truth.
+  Result r = glassbox({"explain", "--model", ck, "--in", fx.dir + "/data", "--region", "truth", "--method",
+                       "gradcam,ig,occlusion", "--steps", "4", "--patch", "8", "--stride", "8", "--out", dir + "/ex"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  io::Volume in = io::read_nifti(fx.vol);
+  for (const char* m : {"gradcam", "ig", "occlusion"}) {
+    io::Volume map = io::read_nifti(dir + "/ex/volume-0_" + m + ".nii.gz");
+    EXPECT_EQ(map.data.shape(), in.data.shape()) << m;
+    double mass = 0;
+    for (double v : map.data.to_vector()) mass += std::fabs(v);
+    // The window's signed maps landed in the volume (a 6-step model's Grad-CAM may be all ReLU-zero).
+    if (std::string(m) != "gradcam") {
+      EXPECT_GT(mass, 0) << m;
+    }
+  }
+  std::ifstream jf(dir + "/ex/metrics.json");
+  auto j = nlohmann::json::parse(jf);
+  io::Volume seg = io::read_nifti(fx.seg);
+  int64_t tumour_slices = 0;
+  for (int64_t k = 0; k < seg.data.size(0); ++k) {
+    bool any = false;
+    for (double v : io::label_slice(seg.data, k).to_vector()) any = any || v == 2;
+    tumour_slices += any;
+  }
+  ASSERT_GT(tumour_slices, 0);
+  int64_t windows = 0, planes = 0, chance = 0;
+  std::set<int64_t> tumour_planes;
+  for (int64_t k = 0; k < seg.data.size(0); ++k)
+    for (double v : io::label_slice(seg.data, k).to_vector())
+      if (v == 2) tumour_planes.insert(k);
+  for (auto& e : j) {
+    if (e["scope"] == "window") {
+      ++windows;
+      EXPECT_EQ(e["slice"], -1);
+      EXPECT_TRUE(e.contains("roc_auc"));
+    } else if (e["method"] == "gradcam") {
+      ++planes;
+      EXPECT_TRUE(tumour_planes.count(e["slice"].get<int64_t>())) << e.dump();  // only planes holding the truth
+      EXPECT_TRUE(fs::exists(dir + "/ex/volume-0_s" + std::to_string(e["slice"].get<int64_t>()) + "_gradcam.png"));
+    }
+    chance += e["method"] == "chance-random";
+  }
+  EXPECT_GE(windows, 3);                 // at least one window x 3 methods
+  EXPECT_EQ(windows % 3, 0);
+  EXPECT_GE(planes, 1);
+  EXPECT_EQ(chance, planes);
+  // A 3-D model refuses slices and --slices; a dataset refuses --truth; --cases must exist.
+  auto bad = [&](std::vector<std::string> args, const std::string& what) {
+    std::vector<std::string> all = {"explain", "--out", dir + "/bad"};
+    all.insert(all.end(), args.begin(), args.end());
+    Result b = glassbox(all);
+    EXPECT_EQ(b.code, 1) << b.out;
+    EXPECT_NE(b.out.find(what), std::string::npos) << b.out;
+    EXPECT_FALSE(fs::exists(dir + "/bad"));
+  };
+  bad({"--model", ck, "--in", fx.vol, "--slices", "2"}, "--slices is for 2-D models");
+  bad({"--model", ck, "--in", fx.dir + "/data", "--truth", fx.seg}, "a dataset's own labels are the truth");
+  bad({"--model", ck, "--in", fx.dir + "/data", "--cases", "volume-7"}, "has no case 'volume-7'");
+  bad({"--model", ck, "--in", fx.vol, "--cases", "volume-0"}, "--cases selects cases of a dataset");
+  bad({"--model", ck, "--in", fx.vol, "--perturbation-steps", "-1"}, "--perturbation-steps must be in 0..10000");
+  // The 2-D micro model on the same dataset, narrowed to its one case: per-slice rows as before.
+  Result d2 = glassbox({"explain", "--model", fx.ckpt, "--in", fx.dir + "/data", "--cases", "volume-0", "--region", "truth",
+                        "--method", "gradcam", "--perturbation-steps", "4", "--out", dir + "/ex2d"});
+  ASSERT_EQ(d2.code, 0) << d2.out;
+  {  // deletion / insertion AUC on every row (maps and chance maps), only when asked for
+    std::ifstream f2(dir + "/ex2d/metrics.json");
+    for (auto& e : nlohmann::json::parse(f2)) {
+      EXPECT_TRUE(e["deletion_auc"].is_number()) << e.dump();
+      EXPECT_TRUE(e["insertion_auc"].is_number()) << e.dump();
+    }
+    for (auto& e : j) EXPECT_TRUE(e["deletion_auc"].is_null()) << e.dump();
+  }
+  const int64_t rows2d = csv_rows(dir + "/ex2d/metrics.csv");  // gradcam + 2 chance rows per explained tumour slice
+  EXPECT_GE(rows2d, 3);
+  EXPECT_EQ(rows2d % 3, 0);
+  EXPECT_LE(rows2d, 3 * tumour_slices);
+  fs::remove_all(dir);
+}
+
+// A real DICOM series (../shared/data/totalseg-example) explained like a NIfTI volume: the map lands
+// on the series' own grid.
+TEST(ExplainCli, RealDicomSeries) {
+  const std::string src = std::string(GB_SHARED_DATA_DIR) + "/totalseg-example/example_ct_dicom";
+  if (!fs::exists(src)) GTEST_SKIP() << "no " << src;
+  const auto& fx = fixture();
+  const std::string out = gbrun::scratch("explain_dicom");
+  Result r = glassbox({"explain", "--model", fx.ckpt, "--in", src, "--region", "whole", "--class", "1", "--method", "gradcam",
+                       "--slices", "3", "--out", out, "--force"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  io::Volume map = io::read_nifti(out + "/example_ct_dicom_gradcam.nii.gz");
+  io::Volume ct = io::read_dicom_series(src);
+  EXPECT_EQ(map.data.shape(), ct.data.shape());
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(map.spacing[(size_t)i], ct.spacing[(size_t)i], 1e-4);
+  EXPECT_TRUE(fs::exists(out + "/example_ct_dicom_s3_gradcam.png"));
+  fs::remove_all(out);
 }
