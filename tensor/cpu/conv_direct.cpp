@@ -91,6 +91,12 @@ const DirectKernels<T>& kernels_for() {
       case GemmPath::AVX2: return direct_kernels_avx2();
       default: break;
     }
+  } else {
+    switch (gemm_path_resolved()) {
+      case GemmPath::AVX512: return direct_kernels_avx512_f64();
+      case GemmPath::AVX2: return direct_kernels_avx2_f64();
+      default: break;
+    }
   }
   return direct_kernels_portable<T>();
 }

@@ -20,11 +20,11 @@
 //
 // Layers (this header is internal to tensor/cpu):
 //   conv_direct.cpp           the driver: shape rule, padded copies, weight packing, threads, and
-//                             the portable kernels (f64, and f32 on CPUs without AVX2)
-//   conv_direct_avx512.cpp    f32 kernels built with AVX-512 flags
-//   conv_direct_avx2.cpp      f32 kernels built with AVX2 + FMA flags
+//                             the portable kernels (CPUs without AVX2)
+//   conv_direct_avx512.cpp    f32 and f64 kernels built with AVX-512 flags
+//   conv_direct_avx2.cpp      f32 and f64 kernels built with AVX2 + FMA flags
 //   conv_direct_kernels.h     the kernel templates those three instantiate, over a small vector type
-// The instruction set follows gemm<float> (gemm_path_resolved(), gemm_kernels.h), so forcing the
+// The instruction set follows gemm (gemm_path_resolved(), gemm_kernels.h), so forcing the
 // SGEMM path in a test also runs the matching direct kernels.
 //
 // Padded input ("slab"): the kernels never test bounds. The driver copies the rows a task needs
@@ -95,6 +95,8 @@ struct DirectKernels {
 
 const DirectKernels<float>& direct_kernels_avx512();
 const DirectKernels<float>& direct_kernels_avx2();
+const DirectKernels<double>& direct_kernels_avx512_f64();  // the same templates over double vectors
+const DirectKernels<double>& direct_kernels_avx2_f64();
 template <class T>
 const DirectKernels<T>& direct_kernels_portable();
 
