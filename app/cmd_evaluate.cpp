@@ -37,7 +37,7 @@ gb::app::Register reg("evaluate", "score predictions against truth, or compare c
   sub.add_option("--pred", o.pred, "folder of predicted label maps (NIfTI or PNG)");
   sub.add_option("--truth", o.truth, "folder of true label maps, or a LiTS / MSD / slice-folder dataset");
   sub.add_option("--model", o.models, "checkpoint to segment --data with (repeat to compare models)");
-  sub.add_option("--data", o.data, "dataset: LiTS / MSD / slice folder, or phantom:N[:SEED]");
+  sub.add_option("--data", o.data, "dataset: LiTS / MSD / slice folder, stacks:FOLDER[:SIZE], or phantom:N[:SEED]");
   sub.add_option("--cases", o.cases, "only these case ids (e.g. volume-3 volume-7)");
   sub.add_option("--phantom-size", o.phantom_size, "in-plane size of phantom: data")->capture_default_str();
   sub.add_option("--phantom-depth", o.phantom_depth, "slices of phantom: data")->capture_default_str();

@@ -360,7 +360,7 @@ void add_explain(Page& pg, const fs::path& dir, const ReportOptions& opt) {
   }
   if (shown == 0) pg.body += "<p class=\"note\">No slice images in this folder (explain writes them next to the maps).</p>";
   pg.body += "<details><summary>Every map's numbers (" + std::to_string(rows.size()) + " rows)</summary>" +
-             render_table(table_of(rows, "one row per (input, slice, method); chance-random and chance-edge are the "
+             render_table(table_of(rows, "one row per (input, slice or 3-D window, method); chance-random and chance-edge are the "
                                          "baselines scored alike")) +
              "</details>\n</section>\n";
   ++pg.res.tables;
