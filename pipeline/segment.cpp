@@ -91,6 +91,11 @@ std::vector<SegmentJob> plan_segmentation(const std::string& in, const std::stri
     }
     std::sort(niftis.begin(), niftis.end());
     std::sort(images.begin(), images.end());
+    // A LiTS folder holds volume-N and its label map segmentation-N: only the volumes are CT.
+    if (std::any_of(niftis.begin(), niftis.end(), [](const std::string& p) { return stem_of(p).rfind("volume-", 0) == 0; }))
+      niftis.erase(std::remove_if(niftis.begin(), niftis.end(),
+                                  [](const std::string& p) { return stem_of(p).rfind("segmentation-", 0) == 0; }),
+                   niftis.end());
     if (!niftis.empty() || !images.empty()) {
       GB_CHECK(!out_is_file, out, ": a folder of inputs needs an output folder, not a file name");
       for (auto& p : niftis) jobs.push_back({InputKind::Nifti, p, output_for(InputKind::Nifti, stem_of(p)), stem_of(p)});

@@ -1,6 +1,7 @@
 // "Segment what the user gives": the library behind `glassbox segment`.
 //
-// Inputs (detected): a NIfTI volume (.nii, .nii.gz), a folder of NIfTI volumes, a DICOM series folder
+// Inputs (detected): a NIfTI volume (.nii, .nii.gz), a folder of NIfTI volumes (in a LiTS folder the
+// segmentation-N label maps are skipped), a DICOM series folder
 // (read with GDCM, io/dicom.h), a PNG/JPG slice, or a folder of slices. Outputs, one per input:
 //   NIfTI in  -> <out>/<name>_seg.nii.gz (u8 labels) in the input's exact geometry (header, qform,
 //                sform, axis order); --probabilities adds <name>_prob_<class>.nii.gz (f32 softmax)

@@ -92,6 +92,11 @@ TEST(Cli, PhantomTrainSegmentRoundTrip) {
   EXPECT_NE(again.code, 0);
   EXPECT_NE(again.out.find("already exists; use --force"), std::string::npos) << again.out;
   EXPECT_EQ(gbrun::read_file(d + "/seg/volume-1_seg.nii.gz"), before);
+  // A LiTS-layout folder: the volumes are segmented, their label maps (segmentation-N) are not.
+  Result all = glassbox({"segment", "--model", d + "/run/model.safetensors", "--in", d + "/data", "--out", d + "/segall"});
+  ASSERT_EQ(all.code, 0) << all.out;
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(fs::exists(d + "/segall/volume-" + std::to_string(k) + "_seg.nii.gz")) << k;
+  EXPECT_FALSE(fs::exists(d + "/segall/segmentation-0_seg.nii.gz"));
   fs::remove_all(d);
 }
 
