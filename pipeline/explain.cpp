@@ -637,12 +637,21 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
 
 ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& pre, const ExplainPlan& plan,
                        const ExplainOptions& opt,
-                       const std::function<void(int64_t, int64_t, const std::string&)>& progress) {
+                       const std::function<void(int64_t, int64_t, const std::string&)>& progress_all) {
   const std::string& out = plan.out;
   fs::create_directories(out);
   ExplainSummary sum;
   const bool needs_truth_region = needs_truth(opt);
-  for (const auto& planned : plan.inputs) {
+  const size_t n_inputs = plan.inputs.size();
+  int64_t passed_over = 0;  // dataset slices without the class
+  for (size_t input_no = 0; input_no < n_inputs; ++input_no) {
+    const ExplainInput& planned = plan.inputs[input_no];
+    // With several inputs the line says which one: "input 3/115: ...".
+    std::function<void(int64_t, int64_t, const std::string&)> progress;
+    if (progress_all)
+      progress = [&](int64_t d, int64_t t, const std::string& what) {
+        progress_all(d, t, n_inputs > 1 ? "input " + std::to_string(input_no + 1) + "/" + std::to_string(n_inputs) + ": " + what : what);
+      };
     ExplainInput loaded;
     if (planned.item >= 0) loaded = load_dataset_item(*plan.dataset, planned.item);
     const ExplainInput& it = planned.item >= 0 ? loaded : planned;
@@ -659,6 +668,16 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
     // Slices: asked for, or every slice holding the target class where the region looks for it.
     std::vector<int64_t> ks = opt.slices;
     if (!it.volume) ks = {0};
+    // A dataset's slices are chosen as a volume's are: those holding the class where the region looks
+    // (the others are counted, not warned about one by one).
+    if (!it.volume && planned.item >= 0) {
+      const Tensor& src = needs_truth_region ? it.truth : pred;
+      const auto v = src.contiguous().to_vector_as<int32_t>();
+      if (std::none_of(v.begin(), v.end(), [&](int32_t l) { return l == opt.target.cls; })) {
+        ++passed_over;
+        continue;
+      }
+    }
     if (ks.empty()) {
       const Tensor& src = needs_truth_region ? it.truth : pred;
       const auto v = src.contiguous().to_vector_as<int32_t>();
@@ -742,6 +761,10 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
       sum.files.push_back(f);
     }
   }
+  if (passed_over > 0)
+    sum.warnings.push_back(std::to_string(passed_over) + " of the dataset's " + std::to_string(n_inputs) + " slices hold no class " +
+                           std::to_string(opt.target.cls) + (needs_truth_region ? " in the truth" : " in the prediction") +
+                           "; not explained");
   // metrics.csv and metrics.json, one row per (input, slice, method).
   std::vector<std::string> score_names;
   if (!sum.rows.empty())

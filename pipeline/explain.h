@@ -123,7 +123,8 @@ struct ExplainPlan {
 ExplainPlan plan_explain(models::SegmentationModel& model, const io::Preprocess& pre, const std::string& in,
                          const std::string& out, const ExplainOptions& opt);
 
-// Runs the plan; progress(done, total, what) after each (slice, method) of an input.
+// Runs the plan; progress(done, total, what) after each (slice or window, method) of an input, counted
+// per input ("input k/N: " leads `what` when there are several).
 ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& pre, const ExplainPlan& plan,
                        const ExplainOptions& opt,
                        const std::function<void(int64_t, int64_t, const std::string&)>& progress = {});

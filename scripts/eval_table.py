@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """`glassbox evaluate`'s metrics.json as Markdown tables (for bench/RESULTS.md). Standard library only.
 
-    python3 scripts/eval_table.py EVAL_DIR/metrics.json [NAME=MODEL_PATH_SUBSTRING ...]
+    python3 scripts/eval_table.py EVAL_DIR/metrics.json [NAME=MODEL_NAME_PREFIX ...]
 
 Per class: one row per model with every per-case mean [95% bootstrap interval], then the pooled
 figures (global Dice, the LiTS ranking figure) and lesion detection; then the paired comparisons
-(mean difference [95% interval], Wilcoxon p). NAME=SUBSTRING renames models whose path contains it.
+(mean difference [95% interval], Wilcoxon p). NAME=PREFIX renames the models whose name (as evaluate wrote it) starts with PREFIX.
 """
 import json
 import math
@@ -23,9 +23,9 @@ def main(argv):
         j = json.load(f)
     names = dict(a.split("=", 1) for a in argv[1:])
 
-    def short(m):
+    def short(m):  # the first NAME whose PREFIX starts the model's name, else the name as evaluate wrote it
         for n, sub in names.items():
-            if sub in m:
+            if m.startswith(sub):
                 return n
         return m
 

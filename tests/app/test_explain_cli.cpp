@@ -189,6 +189,16 @@ TEST(ExplainCli, RealSliceFolderAndSingleSlice) {
                          "--region", "whole", "--out", dir + "/ex1"});
   ASSERT_EQ(one.code, 0) << one.out;
   EXPECT_EQ(csv_rows(dir + "/ex1/metrics.csv"), 3);  // gradcam and the two chance baselines
+  // The slice folder as a dataset (images/ + masks/, its masks the truth): slices without tumour are
+  // passed over and counted in one line; the rest as above.
+  fs::create_symlink(src + "/images/volume-0_slice_0.jpg", dir + "/sl/images/volume-0_slice_0.jpg");
+  fs::create_symlink(src + "/masks/volume-0_slice_0_mask.png", dir + "/sl/masks/volume-0_slice_0_mask.png");
+  Result ds = glassbox({"explain", "--model", ck, "--in", dir + "/sl", "--region", "truth", "--method", "gradcam", "--out",
+                        dir + "/exds"});
+  ASSERT_EQ(ds.code, 0) << ds.out;
+  EXPECT_NE(ds.out.find("1 of the dataset's 4 slices hold no class 2 in the truth; not explained"), std::string::npos) << ds.out;
+  EXPECT_EQ(csv_rows(dir + "/exds/metrics.csv"), 6);  // 2 slices x (gradcam + 2 chance baselines)
+  EXPECT_TRUE(fs::exists(dir + "/exds/volume-8_slice_370_s0_gradcam.png"));
   // A model trained on 8-bit slices refuses a HU volume, before writing anything.
   Result hu = glassbox({"explain", "--model", ck, "--in", fixture().vol, "--out", dir + "/ex2"});
   EXPECT_EQ(hu.code, 1) << hu.out;
