@@ -7,8 +7,9 @@ Each EXPLAIN_DIR is a `glassbox explain` output folder (metrics.json). Rows with
 unit: one plane of one case (a 3-D model's window map scored on that plane alone, as a 2-D model's
 slice map is). Only planes every model explained are kept, so the comparison is paired. Printed as
 Markdown: per model and method, the mean of each metric with a 95% percentile bootstrap interval
-(resampling planes), the chance rows (a random and a Sobel-edge map scored alike on the same planes,
-from the first folder), and per method and metric a paired Wilcoxon signed-rank test between every
+(resampling planes), the chance rows of each model (a random and a Sobel-edge map scored alike on the
+same planes; deletion / insertion AUCs are in units of that model's T, so compare them with its own
+chance rows, not across models), and per method and metric a paired Wilcoxon signed-rank test between every
 two models (two-sided; exact for n <= 20 without ties, else the normal approximation with tie
 correction). Planes of one volume are correlated, so the intervals are optimistic; the per-volume
 means are printed too. Standard library only.
@@ -121,7 +122,10 @@ def main(argv):
         print("| model | " + " | ".join(METRICS) + " |")
         print("|---|" + "---|" * len(METRICS))
         rows = [(n, d[method]) for n, d in pairs]
-        rows += [(f"chance: {c[7:]}", pairs[0][1][c]) for c in ("chance-random", "chance-edge") if c in pairs[0][1]]
+        # Chance rows per model: the random and edge maps are the same for every model, but deletion /
+        # insertion score them with that model's T (and the planes a model skipped differ).
+        for n, d in pairs:
+            rows += [(f"chance: {c[7:]} ({n})", d[c]) for c in ("chance-random", "chance-edge") if c in d]
         values = {}
         for name, d in rows:
             cells = []
