@@ -13,6 +13,7 @@
 // stack as from the slice files (up to f32 rounding: the luma is taken before the 1/255 scaling here,
 // after it in the 2-D path).
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "io/dataset.h"
@@ -48,44 +49,37 @@ class SliceStacks final : public Dataset {
         regular = slices_->item(items[k]).slice - slices_->item(items[k - 1]).slice == step_;
       if (!regular) continue;
       const ItemInfo& first = slices_->item(items.front());
-      ItemInfo info;
-      info.id = info.case_id = c;
-      info.index = first.index;
-      info.image_path = (fs_parent(first.image_path));
-      info.label_path = (fs_parent(first.label_path));
-      items_.push_back(info);
-      members_.push_back(items);
+      Stack st;
+      st.info.id = st.info.case_id = c;
+      st.info.index = first.index;
+      st.info.image_path = std::filesystem::path(first.image_path).parent_path().string();
+      st.info.label_path = std::filesystem::path(first.label_path).parent_path().string();
+      st.members = items;
+      stacks_.push_back(std::move(st));
     }
-    if (items_.empty()) {
+    if (stacks_.empty()) {
       if (step_ == 0) fail(folder, ": no complete slice stack (no volume has two slices); 3-D models need one");
       fail(folder, ": no complete slice stack (a volume whose slices are all ", step_, " apart); 3-D models need one");
     }
     // Same order as the slice folder: by case number, then id.
-    std::vector<size_t> ord(items_.size());
-    for (size_t i = 0; i < ord.size(); ++i) ord[i] = i;
-    std::sort(ord.begin(), ord.end(), [&](size_t a, size_t b) {
-      return std::tie(items_[a].index, items_[a].id) < std::tie(items_[b].index, items_[b].id);
+    std::sort(stacks_.begin(), stacks_.end(), [](const Stack& a, const Stack& b) {
+      return std::tie(a.info.index, a.info.id) < std::tie(b.info.index, b.info.id);
     });
-    std::vector<ItemInfo> it2;
-    std::vector<std::vector<int64_t>> m2;
-    for (size_t i : ord) it2.push_back(items_[i]), m2.push_back(members_[i]);
-    items_.swap(it2);
-    members_.swap(m2);
   }
 
   std::string name() const override { return "stacks:" + folder_ + (size_ > 0 ? ":" + std::to_string(size_) : ""); }
   bool is_volume() const override { return true; }
   Units units() const override { return Units::Pixel8; }
-  int64_t size() const override { return (int64_t)items_.size(); }
+  int64_t size() const override { return (int64_t)stacks_.size(); }
   const ItemInfo& item(int64_t i) const override {
     GB_CHECK(i >= 0 && i < size(), name(), ": item ", i, " out of range [0, ", size(), ")");
-    return items_[(size_t)i];
+    return stacks_[(size_t)i].info;
   }
 
   // image f32 [D, H, W] grey 0..255, label i32 [D, H, W]; D = the stack's slices in index order.
   Sample load(int64_t i) const override {
     const ItemInfo& info = item(i);
-    const auto& members = members_[(size_t)i];
+    const auto& members = stacks_[(size_t)i].members;
     const int64_t D = (int64_t)members.size();
     Tensor img, lab;
     int64_t H = 0, W = 0;
@@ -122,15 +116,14 @@ class SliceStacks final : public Dataset {
   }
 
  private:
-  static std::string fs_parent(const std::string& p) {
-    const size_t k = p.find_last_of('/');
-    return k == std::string::npos ? std::string(".") : p.substr(0, k);
-  }
+  struct Stack {
+    ItemInfo info;
+    std::vector<int64_t> members;  // slice-folder items of the stack, in slice order
+  };
   std::string folder_;
   int64_t size_ = 0, step_ = 0;
   std::unique_ptr<Dataset> slices_;
-  std::vector<ItemInfo> items_;
-  std::vector<std::vector<int64_t>> members_;  // slice-folder items of each stack, in slice order
+  std::vector<Stack> stacks_;
 };
 
 }  // namespace

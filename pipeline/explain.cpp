@@ -70,19 +70,23 @@ std::vector<Item> read_inputs(const std::string& in, const std::string& truth) {
     it.image = io::read_image(p, 0).to(DType::F32);
     return it;
   };
+  // A volume (NIfTI or DICOM) with its truth: a NIfTI label map on the same grid.
+  auto volume_item = [&](const std::string& path, const std::string& name, io::Volume vol) {
+    Item it;
+    it.path = path;
+    it.name = name;
+    it.volume = true;
+    it.vol = std::move(vol);
+    if (!truth.empty()) {
+      io::Volume t = io::read_nifti(truth);
+      io::check_same_geometry(it.vol, t);
+      it.truth = t.data.to(DType::I32);
+    }
+    items.push_back(std::move(it));
+  };
   if (fs::is_regular_file(in)) {
     if (is_nifti(in)) {
-      Item it;
-      it.path = in;
-      it.name = stem_of(in);
-      it.volume = true;
-      it.vol = io::read_nifti(in);
-      if (!truth.empty()) {
-        io::Volume t = io::read_nifti(truth);
-        io::check_same_geometry(it.vol, t);
-        it.truth = t.data.to(DType::I32);
-      }
-      items.push_back(std::move(it));
+      volume_item(in, stem_of(in), io::read_nifti(in));
     } else if (is_image(in)) {
       Item it = slice_item(in);
       if (!truth.empty()) it.truth = io::read_label_image(truth);
@@ -99,18 +103,9 @@ std::vector<Item> read_inputs(const std::string& in, const std::string& truth) {
       auto series = io::list_dicom_series(in);
       GB_CHECK(!series.empty(), in, ": holds no PNG/JPG slices and no DICOM series (give a NIfTI volume as a file)");
       GB_CHECK(series.size() == 1, in, ": holds ", series.size(), " DICOM series; point --in at a folder with one series");
-      Item it;
-      it.path = in;
-      it.name = fs::path(in).filename().string();
-      if (it.name.empty()) it.name = fs::path(in).parent_path().filename().string();
-      it.volume = true;
-      it.vol = io::read_dicom_series(in);
-      if (!truth.empty()) {
-        io::Volume t = io::read_nifti(truth);
-        io::check_same_geometry(it.vol, t);
-        it.truth = t.data.to(DType::I32);
-      }
-      items.push_back(std::move(it));
+      std::string name = fs::path(in).filename().string();
+      if (name.empty()) name = fs::path(in).parent_path().filename().string();
+      volume_item(in, name, io::read_dicom_series(in));
     }
     if (!truth.empty() && !images.empty())
       GB_CHECK(fs::is_directory(truth), truth, ": a slice folder needs a folder of label PNGs as --truth");
@@ -159,8 +154,9 @@ ExplainInput load_dataset_item(const io::Dataset& ds, int64_t i) {
   ExplainInput it;
   it.item = i;
   it.name = s.info.id;
-  it.path = s.info.image_path.empty() ? ds.name() + "/" + s.info.id : s.info.image_path;
-  if (ds.name().rfind("stacks:", 0) == 0) it.path = ds.name() + "/" + s.info.id;
+  // Files name themselves; generated volumes and stacks (assembled from a folder) by dataset/case.
+  const bool assembled = s.info.image_path.empty() || ds.name().rfind("stacks:", 0) == 0;
+  it.path = assembled ? ds.name() + "/" + s.info.id : s.info.image_path;
   it.volume = s.is_volume;
   it.units = s.units;
   if (s.is_volume) {
@@ -241,6 +237,12 @@ ExplainPlan plan_explain(models::SegmentationModel& model, const io::Preprocess&
   // Inputs and the output folder are checked before anything is written.
   std::vector<Item> items;
   std::shared_ptr<io::Dataset> dataset;
+  auto check_item = [&](const Item& it) {  // what the options ask of one input
+    if (it.volume)
+      for (int64_t k : opt.slices)
+        GB_CHECK(k >= 0 && k < it.vol.data.size(0), it.path, ": slice ", k, " out of range (0..", it.vol.data.size(0) - 1, ")");
+    GB_CHECK(!needs_truth(opt) || it.truth.defined(), it.path, ": the target region needs --truth");
+  };
   if (is_dataset_spec(in)) {
     GB_CHECK(opt.truth.empty(), in, ": a dataset's own labels are the truth; --truth is for files");
     dataset = train::open_data(in, opt.seed, 128, 32);
@@ -258,19 +260,19 @@ ExplainPlan plan_explain(models::SegmentationModel& model, const io::Preprocess&
       Item full = load_dataset_item(*dataset, i);
       const Tensor& d = full.volume ? full.vol.data : full.image;
       GB_CHECK(d.size(d.dim() - 2) >= 16 && d.size(d.dim() - 1) >= 16, full.path, ": ", d.desc(), " is too small to explain (at least 16x16)");
-      Item light;
+      check_item(full);
+      Item light;  // what explain() needs to read it again
       light.item = i;
       light.name = full.name;
       light.path = full.path;
       light.volume = full.volume;
       light.units = full.units;
-      if (full.volume) light.vol.data = Tensor::empty({full.vol.data.size(0), 1, 1}, DType::F32);  // depth, for --slices checks
-      if (full.truth.defined()) light.truth = Tensor::empty({1}, DType::I32);
       items.push_back(std::move(light));
     }
   } else {
     GB_CHECK(opt.cases.empty(), "explain: --cases selects cases of a dataset; ", in, " is a file or a folder of slices");
     items = read_inputs(in, opt.truth);
+    for (auto& it : items) check_item(it);
   }
   for (auto& it : items) io::check_units(pre, it.volume ? it.units : io::Units::Pixel8, it.path);
   if (pre.depth > 0) {
@@ -283,11 +285,6 @@ ExplainPlan plan_explain(models::SegmentationModel& model, const io::Preprocess&
     GB_CHECK(fs::is_directory(out), out, ": exists and is not a folder");
     GB_CHECK(opt.force || fs::is_empty(out), out, ": the output folder already holds files (use --force to overwrite)");
   }
-  for (auto& it : items)
-    if (it.volume)
-      for (int64_t k : opt.slices)
-        GB_CHECK(k >= 0 && k < it.vol.data.size(0), it.path, ": slice ", k, " out of range (0..", it.vol.data.size(0) - 1, ")");
-  for (auto& it : items) GB_CHECK(!needs_truth(opt) || it.truth.defined(), it.path, ": the target region needs --truth");
   ExplainPlan plan;
   plan.inputs = std::move(items);
   plan.dataset = dataset;
@@ -540,7 +537,8 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
     const auto& o = origins[w];
     const std::string where = it.name + " window " + std::to_string(w + 1) + "/" + std::to_string(origins.size()) +
                               " at slice " + std::to_string(o[0] - before[0]);
-    Tensor x = crop3(unit, o, p).view_reshape({1, 1, p[0], p[1], p[2]}).to(xai::model_dtype(model));
+    const Tensor unit_w = crop3(unit, o, p);  // f32 [pd, ph, pw] in [0, 1]: the input, and the pictures' CT
+    Tensor x = unit_w.view_reshape({1, 1, p[0], p[1], p[2]}).to(xai::model_dtype(model));
     Tensor truth_w = truthp.defined() ? crop3(truthp, o, p) : Tensor();
     Tensor pred_w = crop3(predp, o, p);
     xai::Target target;
@@ -552,6 +550,7 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
       continue;
     }
     const Tensor score_mask = scoring_mask(target, truth_w, opt.target.cls);  // f64 [pd, ph, pw]
+    const Tensor region_w = target.mask.to(DType::I32).contiguous();          // the explained region, for pictures
     const auto probe = make_probe(model, pre, opt, x, target);                  // the whole window
     // The window's planes that are real slices and hold the scoring mask: scored, pictured.
     std::vector<int64_t> zs;
@@ -568,7 +567,7 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
       const int64_t k = o[0] + z - before[0];
       Tensor x2 = x.view_slice(2, z, z + 1).contiguous().view_reshape({1, 1, p[1], p[2]});
       add_chance_rows(sum, it, k, target.pixels(), x2, plane(score_mask, z), opt.seed);
-      write_ct_picture(sum, out, it, k, plane(crop3(unit, o, p), z), truth_w.defined() ? plane(truth_w, z) : Tensor(),
+      write_ct_picture(sum, out, it, k, plane(unit_w, z), truth_w.defined() ? plane(truth_w, z) : Tensor(),
                        plane(pred_w, z));
     }
     for (const std::string& method : opt.methods) {
@@ -603,11 +602,11 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
         pr.scores = saliency_scores(plane(map3, z), plane(score_mask, z), r.signed_map);
         sum.rows.push_back(pr);
         draw::PanelInput pi;
-        pi.ct01 = plane(crop3(unit, o, p), z);
+        pi.ct01 = plane(unit_w, z);
         pi.truth = truth_w.defined() ? plane(truth_w, z) : Tensor();
         pi.prediction = plane(pred_w, z);
         pi.map01 = plane(map01, z).to(DType::F32).contiguous();
-        pi.region = plane(target.mask.to(DType::I32).contiguous(), z);
+        pi.region = plane(region_w, z);
         write_map_pictures(sum, out, it, k, method, pi);
       }
       // Into the method's volume (padding cropped away).
@@ -659,25 +658,31 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
       explain_volume_3d(model, pre, opt, out, it, sum, progress);
       continue;
     }
+    // A dataset's slices are chosen as a volume's are: those holding the class where the region looks
+    // (the others are counted, not warned about one by one). A truth region is checked before the
+    // prediction is run.
+    auto holds_class = [&](const Tensor& labels) {
+      const auto v = labels.contiguous().to_vector_as<int32_t>();
+      return std::any_of(v.begin(), v.end(), [&](int32_t l) { return l == opt.target.cls; });
+    };
+    const bool dataset_slice = !it.volume && planned.item >= 0;
+    if (dataset_slice && needs_truth_region && !holds_class(it.truth)) {
+      ++passed_over;
+      continue;
+    }
     train::PredictOptions po;
     po.pre = pre;
     Tensor pred = it.volume ? train::predict_volume(model, it.vol, po) : train::predict_image(model, it.image, po).labels;
+    if (dataset_slice && !needs_truth_region && !holds_class(pred)) {
+      ++passed_over;
+      continue;
+    }
     const int64_t D = it.volume ? it.vol.data.size(0) : 1;
     const Tensor& img = it.volume ? it.vol.data : it.image;
     const int64_t H = img.size(img.dim() - 2), W = img.size(img.dim() - 1);
     // Slices: asked for, or every slice holding the target class where the region looks for it.
     std::vector<int64_t> ks = opt.slices;
     if (!it.volume) ks = {0};
-    // A dataset's slices are chosen as a volume's are: those holding the class where the region looks
-    // (the others are counted, not warned about one by one).
-    if (!it.volume && planned.item >= 0) {
-      const Tensor& src = needs_truth_region ? it.truth : pred;
-      const auto v = src.contiguous().to_vector_as<int32_t>();
-      if (std::none_of(v.begin(), v.end(), [&](int32_t l) { return l == opt.target.cls; })) {
-        ++passed_over;
-        continue;
-      }
-    }
     if (ks.empty()) {
       const Tensor& src = needs_truth_region ? it.truth : pred;
       const auto v = src.contiguous().to_vector_as<int32_t>();
