@@ -1,41 +1,30 @@
-// Launch helpers shared by the CUDA kernels: a 1-D grid over n items, and a strided-tensor
-// descriptor passed by value (shape and element strides, up to kMaxDims dims).
+// The device launcher of the item functors of cuda/*_math.h (see cuda/kernel_common.h): one GPU
+// thread per item on a 1-D grid, every launch checked. CUDA only; the CPU emulation has its own.
 #pragma once
 #include <cstdint>
 
 #include "cuda/check.h"
-#include "tensor/geometry.h"
-#include "tensor/tensor.h"
+#include "cuda/kernel_common.h"
 
 namespace gb::cuda {
 
 constexpr int kThreads = 256;
 inline unsigned blocks_for(int64_t n) { return (unsigned)((n + kThreads - 1) / kThreads); }
 
-struct Strided {
-  int nd = 0;
-  int64_t shape[kMaxDims] = {0};
-  int64_t st[kMaxDims] = {0};
-};
-inline Strided strided(const Tensor& t) {
-  Strided s;
-  s.nd = (int)t.dim();
-  for (int d = 0; d < s.nd; ++d) {
-    s.shape[d] = t.shape()[d];
-    s.st[d] = t.strides()[d];
-  }
-  return s;
+template <class F>
+__global__ void each_item_kernel(int64_t n, F f) {
+  const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) f(i);
 }
 
-// Runs body.template operator()<T>() for the float dtype of t (f32 or f64).
-template <class F>
-void dispatch_float(DType dt, const char* what, F&& body) {
-  if (dt == DType::F32)
-    body(float{});
-  else if (dt == DType::F64)
-    body(double{});
-  else
-    fail("cuda ", what, ": unsupported dtype ", dtype_name(dt));
-}
+struct DeviceLaunch {
+  template <class F>
+  void operator()(int64_t n, const F& f) const {
+    if (n <= 0) return;
+    GB_CHECK(n / kThreads < (int64_t)0x7fffffff, "cuda launch: ", n, " items exceed one 1-D grid");
+    each_item_kernel<F><<<blocks_for(n), kThreads>>>(n, f);
+    GB_CUDA_CHECK_LAUNCH();
+  }
+};
 
 }  // namespace gb::cuda

@@ -1,31 +1,22 @@
-// CUDA backend: row sums of a contiguous [rows, cols] buffer, one thread per row accumulating in
-// double in column order (the CPU backend's order), so results are deterministic. Plain, not fast:
-// a tree reduction per row is the CUDA issue's work.
+// CUDA backend: row sums, row maxima (first maximum) and the max backward. The arithmetic is in cuda/reduce_math.h (item functors and the impl
+// templates, shared with the CPU emulation); this file instantiates it with the GPU launcher.
 #include "cuda/backend.h"
 #include "cuda/launch.h"
+#include "cuda/reduce_math.h"
 
 namespace gb::cuda {
-namespace {
-
-template <class T>
-__global__ void sum_rows_kernel(const T* x, T* y, int64_t rows, int64_t cols) {
-  const int64_t r = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (r >= rows) return;
-  double acc = 0;
-  for (int64_t c = 0; c < cols; ++c) acc += (double)x[r * cols + c];
-  y[r] = (T)acc;
-}
-
-}  // namespace
 
 void CudaBackend::sum_rows(const Tensor& x, Tensor& y) {
-  const int64_t rows = y.numel(), cols = rows ? x.numel() / rows : 0;
-  if (rows == 0) return;
-  dispatch_float(y.dtype(), "sum_rows", [&](auto t) {
-    using T = decltype(t);
-    sum_rows_kernel<T><<<blocks_for(rows), kThreads>>>(x.data<T>(), y.data<T>(), rows, cols);
-  });
-  GB_CUDA_CHECK_LAUNCH();
+  check_devices("sum_rows", device(), x, y);
+  sum_rows_impl(DeviceLaunch{}, x, y);
+}
+void CudaBackend::max_rows(const Tensor& x, Tensor& vals, Tensor& idx) {
+  check_devices("max_rows", device(), x, vals, idx);
+  max_rows_impl(DeviceLaunch{}, x, vals, idx);
+}
+void CudaBackend::max_backward(const Tensor& gy, const Tensor& idx, Tensor& gx, int64_t outer, int64_t n, int64_t inner) {
+  check_devices("max_backward", device(), gy, idx, gx, outer, n, inner);
+  max_backward_impl(DeviceLaunch{}, gy, idx, gx, outer, n, inner);
 }
 
 }  // namespace gb::cuda

@@ -1,4 +1,5 @@
 #include "tensor/backend.h"
+#include "tensor/backend_testing.h"
 
 #include <algorithm>
 #include <map>
@@ -66,13 +67,17 @@ thread_local KernelUseRecorder* t_recorder = nullptr;
 thread_local const char* t_current_op = nullptr;
 }  // namespace
 
-void register_backend(Device d, Backend* b) { g_backends[(int)d] = b; }
-Backend* registered_backend(Device d) { return d == Device::CPU ? &cpu_backend() : g_backends[(int)d]; }
+void register_backend(Device d, Backend* b) {
+  GB_CHECK(d != Device::CPU, "register_backend: the CPU backend is built in (override_cpu_backend is the test hook)");
+  g_backends[(int)d] = b;
+}
+void override_cpu_backend(Backend* b) { g_backends[(int)Device::CPU] = b; }
+Backend* registered_backend(Device d) { return d == Device::CPU ? &backend(d) : g_backends[(int)d]; }
 
 bool has_backend(Device d) { return d == Device::CPU || g_backends[(int)d] != nullptr; }
 
 Backend& backend(Device d) {
-  if (d == Device::CPU) return cpu_backend();
+  if (d == Device::CPU) return g_backends[(int)Device::CPU] ? *g_backends[(int)Device::CPU] : cpu_backend();
   Backend* b = g_backends[(int)d];
   GB_CHECK(b, "no ", device_name(d), " backend: this build has no CUDA backend, or no CUDA device was found "
            "(call gb::init_backends() first; the program falls back to the CPU)");
@@ -107,10 +112,12 @@ KernelUseRecorder::~KernelUseRecorder() {
 CurrentOpGuard::CurrentOpGuard(const char* op) : prev(t_current_op) { t_current_op = op; }
 CurrentOpGuard::~CurrentOpGuard() { t_current_op = prev; }
 
-std::vector<std::string> unsupported_ops(const std::set<KernelUse>& uses, Device d) {
+namespace {
+template <class Supports>
+std::vector<std::string> unsupported_ops_by(const std::set<KernelUse>& uses, Supports&& supported) {
   std::map<std::string, std::vector<std::string>> by_op;
   for (const auto& u : uses)
-    if (!supports(u.kernel, d, u.dtype)) by_op[u.op].push_back(std::string(kernel_name(u.kernel)) + " " + dtype_name(u.dtype));
+    if (!supported(u)) by_op[u.op].push_back(std::string(kernel_name(u.kernel)) + " " + dtype_name(u.dtype));
   std::vector<std::string> out;
   for (auto& [op, ks] : by_op) {
     std::string line = op + " (";
@@ -118,6 +125,14 @@ std::vector<std::string> unsupported_ops(const std::set<KernelUse>& uses, Device
     out.push_back(line + ")");
   }
   return out;
+}
+}  // namespace
+
+std::vector<std::string> unsupported_ops(const std::set<KernelUse>& uses, Device d) {
+  return unsupported_ops_by(uses, [d](const KernelUse& u) { return supports(u.kernel, d, u.dtype); });
+}
+std::vector<std::string> unsupported_ops(const std::set<KernelUse>& uses, const Backend& b) {
+  return unsupported_ops_by(uses, [&b](const KernelUse& u) { return b.supports(u.kernel, u.dtype); });
 }
 
 // ---------------------------------------------------------------- defaults: not supported

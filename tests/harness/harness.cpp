@@ -9,6 +9,8 @@
 #include "autograd/backends.h"
 #include "autograd/node.h"
 #include "tensor/backend.h"
+#include "tensor/backend_testing.h"
+#include "tests/harness/cuda_emu.h"
 #include "tensor/cpu/conv.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/dispatch.h"
@@ -40,6 +42,17 @@ std::vector<HarnessBackend>& backends() {
          f();
        },
        Device::CPU},
+      // The CUDA backend's kernels run on the CPU (tests/harness/cuda_emu.h): the arithmetic a GPU
+      // would run, checked on every machine. Installed as the CPU backend for the run.
+      {"cuda-emu", [] { return true; },
+       [](const std::function<void()>& f) {
+         struct Swap {
+           Swap() { override_cpu_backend(&cuda::cuda_emu_backend()); }
+           ~Swap() { override_cpu_backend(nullptr); }
+         } swap;
+         f();
+       },
+       Device::CPU, &cuda::cuda_emu_backend()},
       {"cuda", [] { static bool ok = init_backends().cuda_available; return ok; },
        [](const std::function<void()>& f) { f(); }, Device::CUDA},
   };
@@ -375,8 +388,8 @@ std::vector<BackendCheck> check_backends_each(const OpCase& c, uint64_t seed) {
       out.push_back(bc);
       continue;
     }
-    if (be.device != Device::CPU) {
-      auto missing = unsupported_ops(uses, be.device);
+    if (be.device != Device::CPU || be.emulates) {
+      auto missing = be.emulates ? unsupported_ops(uses, *be.emulates) : unsupported_ops(uses, be.device);
       if (!missing.empty()) {
         bc.status = BackendCheck::Status::not_supported;
         for (size_t i = 0; i < missing.size(); ++i) bc.detail += (i ? "; " : "") + missing[i];

@@ -5,7 +5,8 @@
 //              gradient (L = sum(r * y) with a fixed random r, so every output element matters)
 //   accumulate backward twice (retain_graph) gives exactly twice the gradient (the += contract)
 //   backend    every other backend (optimised CPU kernels as chosen, "cpu-opt", and with convolutions
-//              forced onto vol2col + gemm, "cpu-im2col"; CUDA when present) vs the CPU reference
+//              forced onto vol2col + gemm, "cpu-im2col"; the CUDA kernels' code run on the CPU,
+//              "cuda-emu" (tests/harness/cuda_emu.h); CUDA when present) vs the CPU reference
 //              kernels, forward output and every input gradient, in f32. Per backend the case
 //              "passes", "fails" (worst element), or is "not supported": the kernels the case
 //              calls (recorded on the reference run) are not all ported there (tensor/backend.h
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "tensor/backend.h"
 
 namespace gb::harness {
 
@@ -84,6 +86,7 @@ struct HarnessBackend {
   std::function<bool()> available;
   std::function<void(const std::function<void()>&)> scope;  // e.g. turns reference kernels off
   Device device = Device::CPU;
+  const Backend* emulates = nullptr;  // a backend run on the CPU: its own support table decides
 };
 std::vector<HarnessBackend>& backends();
 

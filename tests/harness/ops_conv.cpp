@@ -85,6 +85,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv2d(a[0], a[1], a[2]); }},
     {"conv2d", "direct 3x2 kernel pad (1,0) [1,2,5,20] -> 3", {in({1, 2, 5, 20}), in({3, 2, 3, 2}), in({3})},
      [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 0})); }},
+    {"conv2d", "3x3 stride 2 dilation 2 pad 2 groups 2 N=2 [2,4,9,9] -> 4", {in({2, 4, 9, 9}), in({4, 2, 3, 3}), in({4})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 2}, {2, 2}, {2, 2}, 2)); }},
 
     {"conv3d", "3x3x3 pad 1 [1,2,4,5,5] -> 3, bias", {in({1, 2, 4, 5, 5}), in({3, 2, 3, 3, 3}), in({3})},
      [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 1, 1}, {1, 1, 1})); }},
@@ -98,6 +100,11 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv3d(a[0], a[1], a[2], c3({1, 2, 1}, {0, 1, 0})); }},
     {"conv3d", "non-contiguous input [1,2,3,4,5]", {in_nc({1, 2, 3, 4, 5}), in({2, 2, 3, 3, 3})},
      [](const V& a) { return conv3d(a[0], a[1], Tensor(), c3({1, 1, 1}, {1, 1, 1})); }},
+    {"conv3d", "depthwise 3x3x2 stride (2,1,3) dil (1,2,1) pad (1,2,0) [1,3,5,6,8] -> 3, no bias",
+     {in({1, 3, 5, 6, 8}), in({3, 1, 3, 3, 2})},
+     [](const V& a) { return conv3d(a[0], a[1], Tensor(), c3({2, 1, 3}, {1, 2, 0}, {1, 2, 1}, 3)); }},
+    {"conv3d", "weight without grad stride 2 [1,2,4,5,5] -> 2", {in({1, 2, 4, 5, 5}), in_const({2, 2, 3, 3, 3}), in({2})},
+     [](const V& a) { return conv3d(a[0], a[1], a[2], c3({2, 2, 2}, {1, 1, 1})); }},
 
     {"weight_standardize", "[8,3,3,3]", {in({8, 3, 3, 3})}, [](const V& a) { return weight_standardize(a[0]); }},
     {"weight_standardize", "eps 1e-6 [4,7,1,1]", {in({4, 7, 1, 1})},

@@ -39,6 +39,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return matmul(slice(a[0], 1, 0, 14, 2), a[1]); }},
     {"matmul", "expanded batch of b", {in({2, 7, 5}), in({1, 5, 4})},
      [](const V& a) { return matmul(a[0], expand(a[1], {2, 5, 4})); }},
+    {"matmul", "broadcast both transposed (nc) [3,1,7,5] @ [2,5,4]", {in_nc({3, 1, 7, 5}), in_nc({2, 5, 4})},
+     [](const V& a) { return matmul(a[0], a[1]); }},
     {"linear", "[2,7,33] -> 17 with bias", {in({2, 7, 33}), in({17, 33}), in({17})},
      [](const V& a) { return linear(a[0], a[1], a[2]); }},
     {"linear", "[2,7,33] -> 5 no bias", {in({2, 7, 33}), in({5, 33})},

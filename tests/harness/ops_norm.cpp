@@ -56,6 +56,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return bn(a, false, true); }},
     {"batch_norm", "eval non-contiguous [1,33,3,5]", {in_nc({1, 33, 3, 5}), gamma_spec(33), in({33})},
      [](const V& a) { return bn(a, false, true); }},
+    {"batch_norm", "eval volume [2,4,3,5,7] no affine", {in({2, 4, 3, 5, 7})},
+     [](const V& a) { return bn(a, false, true); }},
     // ---- layer_norm
     {"layer_norm", "[2,7,33] affine", {in({2, 7, 33}), gamma_spec(33), in({33})},
      [](const V& a) { return layer_norm(a[0], a[1], a[2], 1e-6); }},

@@ -32,6 +32,10 @@ GB_HARNESS_CASES({
      [](const V& a) { return max_pool3d(a[0], {3, 3, 3}, {2, 2, 2}, {1, 1, 1}); }},
     {"max_pool3d", "non-contiguous 1x3x3/1 pad (0,1,1) [1,2,3,4,5]", {distinct_nc({1, 2, 3, 4, 5})},
      [](const V& a) { return max_pool3d(a[0], {1, 3, 3}, {1, 1, 1}, {0, 1, 1}); }},
+    {"max_pool2d", "2x2 stride 3 (gaps between windows) [1,2,8,9]", {in_distinct({1, 2, 8, 9})},
+     [](const V& a) { return max_pool2d(a[0], {2, 2}, {3, 3}); }},
+    {"max_pool3d", "2x3x3 stride (1,2,1) pad (1,1,0) [1,2,4,6,5]", {in_distinct({1, 2, 4, 6, 5})},
+     [](const V& a) { return max_pool3d(a[0], {2, 3, 3}, {1, 2, 1}, {1, 1, 0}); }},
 
     {"upsample_bilinear2d", "x2 align_corners [1,2,3,4] -> 6x8", {in({1, 2, 3, 4})},
      [](const V& a) { return upsample_bilinear2d(a[0], 6, 8, true); }},
@@ -57,6 +61,10 @@ GB_HARNESS_CASES({
      [](const V& a) { return upsample_trilinear3d(a[0], 5, 3, 7, false); }},
     {"upsample_trilinear3d", "non-contiguous [1,1,3,4,3] -> 2,5,5 align_corners", {in_nc({1, 1, 3, 3, 4})},
      [](const V& a) { return upsample_trilinear3d(a[0], 2, 5, 5, true); }},
+    {"upsample_trilinear3d", "down non-integer half-pixel [1,2,5,6,7] -> 3,4,2", {in({1, 2, 5, 6, 7})},
+     [](const V& a) { return upsample_trilinear3d(a[0], 3, 4, 2, false); }},
+    {"upsample_trilinear3d", "up non-integer align_corners [2,1,3,4,2] -> 7,5,5", {in({2, 1, 3, 4, 2})},
+     [](const V& a) { return upsample_trilinear3d(a[0], 7, 5, 5, true); }},
 });
 
 }  // namespace

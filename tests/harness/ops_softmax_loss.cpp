@@ -70,6 +70,13 @@ GB_HARNESS_CASES({
      [](const V& a) { return add(cross_entropy(a[0], a[1]), cross_entropy(a[0], a[1], a[2])); }},
     {"soft_dice_loss", "two consumers (+= contract)", {in_range({2, 3, 5}, -3, 3), in_labels({2, 5}, 3)},
      [](const V& a) { return add(soft_dice_loss(a[0], a[1]), cross_entropy(a[0], a[1])); }},
+    // ---- more positions than one partial-sum chunk (cuda kernels: 256 per chunk; last chunk partial)
+    {"cross_entropy", "multi-chunk [2,3,17,19] weights + ignore_index -100",
+     {in_range({2, 3, 17, 19}, -3, 3), labels_ignoring({2, 17, 19}, 3, -100), weights(3)},
+     [](const V& a) { return cross_entropy(a[0], a[1], a[2]); }},
+    {"soft_dice_loss", "multi-chunk S [2,3,17,19] class weights",
+     {in_range({2, 3, 17, 19}, -3, 3), in_labels({2, 17, 19}, 3), weights(3)},
+     [](const V& a) { return soft_dice_loss(a[0], a[1], a[2]); }},
     // ---- one_hot (not differentiable)
     no_grad({"one_hot", "[2,5,7] 3 classes", {in_labels({2, 5, 7}, 3)}, [](const V& a) { return one_hot(a[0], 3); }}),
     no_grad({"one_hot", "[3] 33 classes f64", {in_labels({3}, 33)}, [](const V& a) { return one_hot(a[0], 33, DType::F64); }}),
