@@ -4,19 +4,35 @@
 #include "cuda/backend.h"
 #include "cuda/check.h"
 #include "cuda/runtime.h"
+#include "tensor/caching_allocator.h"
 #include "tensor/tensor.h"
 
 namespace gb::cuda {
 namespace {
 
-// Plain cudaMalloc/cudaFree (no managed memory). A caching allocator can replace this later.
-struct CudaAllocator final : Allocator {
-  void* allocate(size_t n) override {
-    void* p = nullptr;
-    GB_CUDA_CHECK(cudaMalloc(&p, n));
-    return p;
+// cudaMalloc'd blocks behind the caching allocator (tensor/caching_allocator.h): no cudaMalloc in
+// a step loop once the first step has run. cudaMalloc failing returns nullptr (the cache is then
+// released and the request retried); other errors throw.
+void* raw_cuda_alloc(size_t n) {
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, n);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clear it: the caller retries or reports
+    return nullptr;
   }
-  void deallocate(void* p) override { cudaFree(p); }
+  GB_CUDA_CHECK(e);
+  return p;
+}
+void raw_cuda_free(void* p) { GB_CUDA_CHECK(cudaFree(p)); }
+
+CachingAllocator& device_cache() {
+  static CachingAllocator* c = new CachingAllocator(raw_cuda_alloc, raw_cuda_free);  // never destroyed: the
+  return *c;  // CUDA context may be gone at exit, and the driver frees device memory with the process
+}
+
+struct CudaAllocator final : Allocator {
+  void* allocate(size_t n) override { return device_cache().allocate(n); }
+  void deallocate(void* p) override { device_cache().deallocate(p); }
   void copy_to_host(void* dst, const void* src, size_t n) override {
     GB_CUDA_CHECK(cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost));
   }
@@ -51,6 +67,10 @@ bool init(std::string* why) {
   if (why) *why = reason;
   return state == 1;
 }
+
+DeviceMemoryStats memory_stats() { return device_cache().stats(); }
+void reset_memory_peaks() { device_cache().reset_peaks(); }
+void empty_cache() { device_cache().empty_cache(); }
 
 std::string device_description() {
   cudaDeviceProp p;
