@@ -25,6 +25,7 @@ int run_segment(const SegmentArgs& a) {
               ck.preprocess_stored ? "" : " (older checkpoint without a stored preprocessing: defaults assumed)");
   const train::DeviceChoice dc = train::choose_device(a.device, ck.model->config(), false, "segment");
   if (!dc.note.empty()) std::printf("%s\n", dc.note.c_str());
+  ck.model->to(dc.device);  // predictions run where the model is; results come back to the host
   // Units of every input against the model's, before anything is written.
   for (const auto& j : jobs)
     io::check_units(ck.pre, j.kind == pipeline::InputKind::Image ? io::Units::Pixel8 : io::Units::HU, j.input);

@@ -122,7 +122,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // One tall GEMM when b is a plain matrix and a's batch rows stack contiguously: y [nb*M, N].
   const bool stacked = b.dim() == 2 && a.is_contiguous();
   Operand oa = make_operand(a, out_batch), ob = make_operand(b, out_batch);
-  Tensor y = Tensor::empty(out_shape, a.dtype());
+  Tensor y = Tensor::empty(out_shape, a.dtype(), a.device());
   std::vector<int64_t> oy_scaled((size_t)nb);  // y (and gy) batch b starts at b*M*N
   for (int64_t i = 0; i < nb; ++i) oy_scaled[(size_t)i] = i * M * N;
   if (stacked) {

@@ -188,6 +188,12 @@ void Module::to(Device d) {
   for (auto& c : children_) c.second->to(d);
 }
 
+Device Module::device() const {
+  for (const auto& [name, p] : named_parameters())
+    if (is_floating(p.dtype())) return p.device();
+  return Device::CPU;
+}
+
 void Module::set_dropout_seed(uint64_t seed) {
   uint64_t stream = 0;
   for (auto& [n, m] : named_modules()) {

@@ -102,6 +102,8 @@ class Module {
   // Moves floating parameters and buffers to a device (integer buffers such as BatchNorm's
   // num_batches_tracked stay on the host, where the layer updates them).
   void to(Device d);
+  // Where the floating parameters live (the CPU when there are none): inputs go there.
+  Device device() const;
   // Reseeds every Dropout below with (seed, stream = its index in preorder).
   void set_dropout_seed(uint64_t seed);
 

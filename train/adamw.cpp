@@ -51,8 +51,9 @@ void AdamW::load_state(const nn::TensorMap& state, const std::string& source) {
     GB_CHECK(v != state.end() && t != state.end(), source, ": AdamW state for parameter ", i, " is incomplete");
     GB_CHECK(m->second.shape() == params_[i].shape() && v->second.shape() == params_[i].shape(), source,
              ": AdamW state for parameter ", i, " has shape ", m->second.desc(), ", parameter is ", params_[i].desc());
-    m_[i] = m->second.to(params_[i].dtype()).contiguous().clone();
-    v_[i] = v->second.to(params_[i].dtype()).contiguous().clone();
+    // On the parameter's device (a checkpoint is read on the host).
+    m_[i] = m->second.to(params_[i].dtype()).to(params_[i].device()).contiguous().clone();
+    v_[i] = v->second.to(params_[i].dtype()).to(params_[i].device()).contiguous().clone();
     t_[i] = (int64_t)t->second.to(DType::F64).item();
   }
 }

@@ -3,7 +3,9 @@
 //   cuda  the GPU when this build has the CUDA backend and a device is present; otherwise the CPU,
 //         with a note saying why (the program never fails for lack of a GPU). With a device present,
 //         a model whose ops are not all ported to the CUDA backend is refused: the error lists every
-//         op and the kernels it lacks (from one recorded forward and backward on the CPU).
+//         op and the kernels it lacks (from one recorded forward and backward on the CPU). The
+//         caller moves the model there (Module::to) before an optimiser takes its parameters;
+//         batches follow the model (Module::device), results come back to the host.
 //   auto  the GPU when the model can run there, else the CPU with a note.
 #pragma once
 #include <string>

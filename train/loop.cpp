@@ -9,7 +9,7 @@ namespace gb::train {
 
 Tensor segmentation_loss(const Tensor& logits, const Tensor& labels, double* ce_out, double* dice_out,
                          const Tensor& class_weight) {
-  const Tensor w = class_weight.defined() ? class_weight.to(logits.dtype()) : Tensor();
+  const Tensor w = class_weight.defined() ? class_weight.to(logits.dtype()).to(logits.device()) : Tensor();
   Tensor ce = cross_entropy(logits, labels, w);
   Tensor dice = soft_dice_loss(logits, labels, w);
   if (ce_out) *ce_out = ce.item();

@@ -37,6 +37,7 @@ VolumePrediction predict_volume_full(models::SegmentationModel& model, const io:
   NoGradGuard ng;
   const bool was_training = model.is_training();
   model.eval();
+  const Device dev = model.device();
   // Stage 1 (elementwise) on the slices of this batch and their 2.5-D neighbours only, so a
   // 512 x 512 x 900 volume is never copied whole; then stages 2-4 per slice, as the Loader does.
   const int64_t ctx = opt.pre.context_2p5d ? 1 : 0;
@@ -49,8 +50,10 @@ VolumePrediction predict_volume_full(models::SegmentationModel& model, const io:
       Tensor s = io::pre_resize_image(io::pre_slice(unit, k - u0, opt.pre), opt.pre);
       xs.push_back(s.view_reshape({1, s.size(0), opt.pre.height, opt.pre.width}));
     }
-    Tensor logits = model.forward(concat(xs, 0));  // [b, classes, h, w]
-    Tensor lab = argmax(logits, 1);                 // i32 [b, h, w]
+    // On the model's device; the logits and labels come back to the host for the resampling below.
+    Tensor logits = model.forward(concat(xs, 0).to(dev));  // [b, classes, h, w]
+    Tensor lab = argmax(logits, 1).to(Device::CPU);         // i32 [b, h, w]
+    logits = logits.to(Device::CPU);
     const int64_t C = logits.size(1);
     if (opt.probabilities && !r.probabilities.defined()) r.probabilities = Tensor::empty({C, D, H, W}, DType::F32);
     for (int64_t k = k0; k < k1; ++k) {
@@ -81,8 +84,9 @@ VolumePrediction predict_image(models::SegmentationModel& model, const Tensor& r
   NoGradGuard ng;
   const bool was_training = model.is_training();
   model.eval();
-  Tensor logits = model.forward(io::model_input_image(raw_image, opt.pre));
-  Tensor lab = argmax(logits, 1);
+  Tensor logits = model.forward(io::model_input_image(raw_image, opt.pre).to(model.device()));
+  Tensor lab = argmax(logits, 1).to(Device::CPU);
+  logits = logits.to(Device::CPU);
   VolumePrediction r;
   r.labels = Tensor::empty({H, W}, DType::I32);
   Tensor po;

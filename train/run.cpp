@@ -263,6 +263,8 @@ class Run {
   io::Preprocess pre_;
   std::shared_ptr<models::SegmentationModel> model_;
   std::unique_ptr<Optimizer> opt_;
+  Device device_ = Device::CPU;  // where the model, its optimiser state and the batches live
+  std::string device_note_;     // why the CPU is used although another device was asked for
   Tensor class_weight_;  // [classes] f64 from --class-weights, undefined for the official unweighted loss
   std::unique_ptr<io::Loader> loader_;
   std::unique_ptr<io::PatchLoader> patches_;
@@ -342,6 +344,13 @@ void Run::setup_model_and_data(bool resume) {
   }
   pre_.validate("train");
   model_ = models::make_model(cfg_, o_.seed);
+  // Device: chosen before the optimiser takes the parameters (moving a model replaces its tensors).
+  {
+    const DeviceChoice dc = choose_device(o_.device, cfg_, true, "train");
+    device_ = dc.device;
+    device_note_ = dc.note;
+    model_->to(device_);
+  }
   // Optimiser.
   std::vector<Tensor> params;
   for (auto& [name, p] : model_->named_parameters()) params.push_back(p);
@@ -519,7 +528,12 @@ void Run::draw_curves() {
 }
 
 io::Batch Run::next_batch(int64_t step) {
-  if (is3d_) return patches_->batch(step);
+  if (is3d_) {
+    io::Batch b = patches_->batch(step);
+    b.image = b.image.to(device_);
+    b.label = b.label.to(device_);
+    return b;
+  }
   io::Batch b;
   if (!loader_->next(b)) {
     loader_->start_epoch(++st_.epoch);
@@ -527,6 +541,8 @@ io::Batch Run::next_batch(int64_t step) {
     GB_CHECK(loader_->next(b), "train: the loader produced an empty epoch");
   }
   ++st_.batch_in_epoch;
+  b.image = b.image.to(device_);
+  b.label = b.label.to(device_);
   return b;
 }
 
@@ -574,10 +590,7 @@ RunResult Run::go(bool resume) {
       for (const char* f : {"checkpoints", "best.safetensors", "model.safetensors", "curves.png"}) fs::remove_all(dir_ / f);
   }
   setup_model_and_data(resume);
-  {
-    const DeviceChoice dc = choose_device(o_.device, cfg_, true, "train");
-    if (!dc.note.empty()) say(dc.note);
-  }
+  if (!device_note_.empty()) say(device_note_);
   RunResult res;
   res.total_steps = total_;
   res.val_cases = split_.val;
@@ -612,8 +625,8 @@ RunResult Run::go(bool resume) {
       std::to_string(split_.val.size()) + " validation cases (split by case, seed " + std::to_string(o_.seed) + ")");
   say("model: " + cfg_.name + ", " + std::to_string(model_->num_parameters()) + " parameters; input " + pre_.describe());
   say("schedule: " + std::to_string(total_) + " steps of batch " + std::to_string(o_.batch) + ", " + o_.optimizer +
-      " lr " + std::to_string(o_.lr) + (o_.poly ? " with poly decay" : "") + ", " + std::to_string(cpu::num_threads()) +
-      " threads");
+      " lr " + std::to_string(o_.lr) + (o_.poly ? " with poly decay" : "") + ", " +
+      (device_ == Device::CPU ? std::to_string(cpu::num_threads()) + " threads" : "on " + std::string(device_name(device_))));
   model_->train();
   if (!is3d_) loader_->start_epoch(st_.epoch, st_.batch_in_epoch);
   const auto val_items = ds_->items_of_cases(split_.val);

@@ -39,7 +39,8 @@ void Sgd::load_state(const nn::TensorMap& state, const std::string& source) {
     if (it == state.end()) continue;  // not stepped yet when saved
     GB_CHECK(it->second.shape() == params_[i].shape(), source, ": momentum buffer ", i, " has shape ",
              it->second.desc(), ", parameter is ", params_[i].desc());
-    bufs_[i] = it->second.to(params_[i].dtype()).contiguous().clone();
+    // On the parameter's device (a checkpoint is read on the host).
+    bufs_[i] = it->second.to(params_[i].dtype()).to(params_[i].device()).contiguous().clone();
   }
 }
 

@@ -109,10 +109,11 @@ Tensor predict_volume_3d(models::SegmentationModel& model, const io::Volume& ima
             std::memcpy(ip + (k * p[0] + z) * p[1] * p[2] + y * p[2], xs + ((o[0] + z) * P[1] + o[1] + y) * P[2] + o[2],
                         sizeof(float) * (size_t)p[2]);
       }
-      Tensor logits = model.forward(in.to(dt));
+      Tensor logits = model.forward(in.to(dt).to(model.device()));
       GB_CHECK(logits.shape() == (Shape{b, C, p[0], p[1], p[2]}), op, ": model '", mc.name, "' gave ", logits.desc(),
                " for windows ", in.desc(), "; expected [", b, ",", C, ",", p[0], ",", p[1], ",", p[2], "]");
-      Tensor prob = softmax(logits, 1).to(DType::F32).contiguous();  // [b, C, pd, ph, pw]
+      // Softmax on the model's device, accumulated on the host.
+      Tensor prob = softmax(logits, 1).to(DType::F32).to(Device::CPU).contiguous();  // [b, C, pd, ph, pw]
       const float* pp = prob.data<float>();
       for (int64_t k = 0; k < b; ++k) {
         const auto& o = wins[(size_t)(w0 + k)];
