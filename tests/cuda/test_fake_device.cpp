@@ -194,3 +194,18 @@ TEST(FakeCudaDevice, AKernelRefusesATensorFromAnotherDevice) {
   backend(Device::CUDA).unary(UnaryOp::exp, 0, x.to(Device::CUDA), y);
   EXPECT_NEAR(y.to(Device::CPU).to_vector()[0], std::exp(1.0), 1e-6);
 }
+
+// The stand-in device's memory is out of the host's reach outside kernels and copies: host code
+// that reads device memory directly (a bug a GPU would fault on) faults here too.
+TEST(FakeCudaDeviceDeathTest, HostCodeReadingDeviceMemoryFaults) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  cuda::FakeCudaDevice fake;
+  Tensor d = Tensor::ones({16}).to(Device::CUDA);
+  EXPECT_EQ(d.to(Device::CPU).to_vector()[3], 1.0);  // through a copy: fine
+  EXPECT_DEATH(
+      {
+        volatile float v = d.data<float>()[3];
+        (void)v;
+      },
+      "");
+}

@@ -1,13 +1,17 @@
 // The CUDA backend's kernels on the CPU (tests/harness/cuda_emu.h): each method instantiates the impl
 // of cuda/<family>_math.h with the serial host launcher, exactly as cuda/<family>.cu does with the
 // GPU one. One file per family (cuda_emu_<family>.cpp), as on the GPU side.
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "cuda/memory_math.h"
 #include "cuda/elementwise_math.h"
 #include "cuda/reduce_math.h"
+#include "tensor/caching_allocator.h"
 #include "tests/harness/cuda_emu.h"
 
 namespace gb::cuda {
@@ -18,20 +22,82 @@ CudaEmuBackend& cuda_emu_backend() {
 }
 
 namespace {
-// Host memory standing in for device memory (64-byte aligned, as a device allocation would be).
-struct HostAsDeviceAllocator final : Allocator {
-  void* allocate(size_t n) override { return std::aligned_alloc(64, std::max<size_t>(64, (n + 63) / 64 * 64)); }
-  void deallocate(void* p) override { std::free(p); }
-  void copy_to_host(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void copy_from_host(void* dst, const void* src, size_t n) override { std::memcpy(dst, src, n); }
-  void copy_device(void* dst, const void* src, size_t n) override { std::memmove(dst, src, n); }
+// The stand-in device's memory: one arena of address space, reserved once, kept inaccessible
+// (PROT_NONE) except while an emulated kernel runs or the allocator copies. So host code that reads
+// or writes device memory directly — which on a GPU is an illegal access — faults here at the line
+// that did it, as it would on the GPU (and no later). Blocks come from a CachingAllocator over a bump
+// pointer, so the arena grows only with the peak working set.
+class GuardedArena {
+ public:
+  static constexpr size_t kReserve = size_t(16) << 30;  // address space only (MAP_NORESERVE)
+  GuardedArena() : cache_([this](size_t n) { return bump(n); }, [](void*) {}) {
+    void* p = mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    GB_CHECK(p != MAP_FAILED, "FakeCudaDevice: could not reserve ", kReserve, " bytes of address space");
+    base_ = static_cast<char*>(p);
+  }
+  void* allocate(size_t n) { return cache_.allocate(n); }
+  void deallocate(void* p) { cache_.deallocate(p); }
+  // Opens the arena for reading and writing; nested opens close with the last one.
+  void open() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (opens_++ == 0) set(PROT_READ | PROT_WRITE);
+  }
+  void close() {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (--opens_ == 0) set(PROT_NONE);
+  }
+
+ private:
+  void* bump(size_t n) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (top_ + n > kReserve) return nullptr;
+    void* p = base_ + top_;
+    top_ += (n + 4095) / 4096 * 4096;
+    if (opens_ > 0) set(PROT_READ | PROT_WRITE);  // the new pages join an open arena
+    return p;
+  }
+  void set(int prot) {
+    if (top_ > 0) GB_CHECK(mprotect(base_, top_, prot) == 0, "FakeCudaDevice: mprotect failed");
+  }
+  std::mutex mu_;
+  char* base_ = nullptr;
+  size_t top_ = 0;
+  int opens_ = 0;
+  CachingAllocator cache_;
+};
+
+GuardedArena* g_arena = nullptr;  // the live stand-in device's memory (nullptr: none)
+
+struct GuardedDeviceAllocator final : Allocator {
+  void* allocate(size_t n) override { return g_arena->allocate(n); }
+  void deallocate(void* p) override { g_arena->deallocate(p); }
+  void copy_to_host(void* dst, const void* src, size_t n) override { copy(dst, src, n); }
+  void copy_from_host(void* dst, const void* src, size_t n) override { copy(dst, src, n); }
+  void copy_device(void* dst, const void* src, size_t n) override { copy(dst, src, n); }
+  static void copy(void* dst, const void* src, size_t n) {
+    g_arena->open();
+    std::memmove(dst, src, n);
+    g_arena->close();
+  }
 };
 }  // namespace
 
+void emulated_device_access(bool open) {
+  if (!g_arena) return;
+  if (open)
+    g_arena->open();
+  else
+    g_arena->close();
+}
+
 FakeCudaDevice::FakeCudaDevice()
     : prev_alloc_(allocator_for(Device::CUDA)), prev_backend_(registered_backend(Device::CUDA)) {
-  static HostAsDeviceAllocator alloc;
+  // One arena for the process: blocks freed after a FakeCudaDevice ends (tensors that outlived it)
+  // still go back to it.
+  static GuardedArena arena;
+  static GuardedDeviceAllocator alloc;
   static CudaEmuBackend be(Device::CUDA, "cuda");
+  g_arena = &arena;
   register_allocator(Device::CUDA, &alloc);
   register_backend(Device::CUDA, &be);
 }

@@ -16,10 +16,15 @@ namespace gb::cuda {
 // of one launch must not depend on each other (on a GPU they run in any order, at once): running
 // them against index order makes a kernel whose items read what earlier items wrote (a race on the
 // GPU) give a different answer here, which the harness then reports.
+// While a FakeCudaDevice is alive its memory is readable only inside a launch (and the allocator's
+// copies): the launcher opens it around the items.
+void emulated_device_access(bool open);
 struct HostLaunch {
   template <class F>
   void operator()(int64_t n, const F& f) const {
+    emulated_device_access(true);
     for (int64_t i = n - 1; i >= 0; --i) f(i);
+    emulated_device_access(false);
   }
 };
 
@@ -75,11 +80,12 @@ class CudaEmuBackend final : public Backend {
 // The emulation on Device::CPU, named "cuda-emu" (the op harness's column).
 CudaEmuBackend& cuda_emu_backend();
 
-// A stand-in CUDA device for tests on machines without a GPU: while alive, Device::CUDA has a host
-// memory allocator (copies are memcpy) and the emulated CUDA kernels as its backend, named "cuda".
-// Code that places a model and its data on Device::CUDA then runs end to end through every CUDA
-// kernel's arithmetic. What it cannot catch: host code reading device memory directly (here it is
-// host memory), which on a GPU would fault. Not nestable; restores the previous registration.
+// A stand-in CUDA device for tests on machines without a GPU: while alive, Device::CUDA has memory
+// of its own and the emulated CUDA kernels as its backend, named "cuda". Code that places a model
+// and its data on Device::CUDA then runs end to end through every CUDA kernel's arithmetic. Its
+// memory is host memory kept inaccessible (mprotect) except inside a kernel launch or a copy, so
+// host code touching device memory directly faults where it does so, as on a GPU. Not nestable;
+// restores the previous registration.
 class FakeCudaDevice {
  public:
   FakeCudaDevice();
