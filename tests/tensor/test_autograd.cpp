@@ -101,3 +101,18 @@ TEST(Autograd, ErrorsNameOpAndShapes) {
   }
   EXPECT_THROW(add(Tensor::ones({2}), Tensor::ones({2}, DType::F64)), Error);
 }
+
+// ReLU's gradient is gy where x > 0 and 0 elsewhere, including at x = 0 (torch's choice) and for
+// -0.0; it accumulates into what the gradient already holds. Long enough for the vectorised loop.
+TEST(Autograd, ReluBackwardIsASelectZeroAtZero) {
+  for (DType dt : {DType::F32, DType::F64}) {
+    std::vector<double> xv(1000);
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = i % 4 == 0 ? 0.0 : i % 4 == 1 ? -0.0 : (i % 3 == 0 ? 1.5 : -2.0);
+    Tensor x = Tensor::from_vector(xv, {(int64_t)xv.size()}).to(dt);
+    x.set_requires_grad(true);
+    Tensor w = Tensor::arange((int64_t)xv.size(), dt);
+    for (int pass = 0; pass < 2; ++pass) sum(mul(relu(x), w)).backward();  // twice: accumulates
+    const auto g = x.grad().to_vector();
+    for (size_t i = 0; i < xv.size(); ++i) ASSERT_EQ(g[i], xv[i] > 0 ? 2.0 * (double)i : 0.0) << i << " " << dtype_name(dt);
+  }
+}
