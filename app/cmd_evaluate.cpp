@@ -24,7 +24,9 @@ int run_evaluate(EvaluateArgs& a) {
   a.opt.metrics.lesions = !a.no_lesions;
   a.opt.command = app::command_line();
   train::Progress prog;
-  auto r = pipeline::evaluate(a.opt, [&](const std::string& line, bool done) { prog.update(line, done); });
+  auto r = pipeline::evaluate(
+      a.opt, [&](const std::string& line, bool done) { prog.update(line, done); },
+      [&](const std::string& note) { prog.message(note); });
   prog.finish();
   std::printf("%s\n", r.table.c_str());
   std::printf("wrote %s and %s\n", r.csv_path.c_str(), r.json_path.c_str());
@@ -47,6 +49,10 @@ gb::app::Register reg("evaluate", "score predictions against truth, or compare c
   sub.add_option("--bootstrap", o.resamples, "bootstrap resamples for the 95% intervals")->capture_default_str();
   sub.add_option("--seed", o.seed, "bootstrap seed (Philox)")->capture_default_str();
   sub.add_option("--batch", o.batch, "slices per forward pass")->capture_default_str();
+  o.device = "auto";
+  sub.add_option("--device", o.device, "where --model runs: cpu, cuda or auto (the CPU, saying why, without a usable GPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   sub.add_flag("--no-surface", a->no_surface, "skip ASSD / MSD / HD95");
   sub.add_flag("--no-lesions", a->no_lesions, "skip lesion detection");
   return [a] { return run_evaluate(*a); };

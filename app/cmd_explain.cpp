@@ -8,6 +8,7 @@
 #include "models/config.h"
 #include "pipeline/explain.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/progress.h"
 #include "xai/cam.h"
 #include "xai/layers.h"
@@ -16,6 +17,7 @@ namespace {
 
 struct ExplainArgs {
   std::string model, in, out, region = "prediction", rule = "gauss-legendre", baseline = "blur";
+  std::string device = "auto";
   std::vector<std::string> methods, layers;
   std::vector<int64_t> box, pixel;
   bool list_layers = false, component_of_truth = false;
@@ -59,7 +61,11 @@ int run_explain(ExplainArgs& a) {
   o.baseline = xai::baseline_from_name(a.baseline);
   // Everything is read and checked before the first line is printed or a file is written.
   auto plan = pipeline::plan_explain(*model, pre, a.in, a.out, o);
+  // Explanations differentiate: the check records a backward pass too (training = true).
+  const train::DeviceChoice dc = train::choose_device(a.device, model->config(), true, "explain");
   std::printf("model: %s (%s), input %s\n", a.model.c_str(), model->config().name.c_str(), pre.describe().c_str());
+  if (!dc.note.empty()) std::printf("%s\n", dc.note.c_str());
+  model->to(dc.device);  // every forward and backward runs where the model is; maps come back to the host
   std::printf("target: %s; methods:", o.target.describe().c_str());
   for (auto& m : o.methods) std::printf(" %s", m.c_str());
   std::printf("; IG %s, %lld steps, baseline %s, tolerance %.3g %%\n", xai::rule_name(o.ig.rule), (long long)o.ig.steps,
@@ -123,6 +129,9 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   sub.add_option("--patch", o.occlusion_patch, "occlusion patch size (1 or 2 values)")->capture_default_str();
   sub.add_option("--stride", o.occlusion_stride, "occlusion stride (1 or 2 values)")->capture_default_str();
   sub.add_option("--seed", o.seed, "noise seed (SmoothGrad, noise baseline)")->capture_default_str();
+  sub.add_option("--device", a->device, "cpu, cuda or auto (the CPU, saying why, without a usable GPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   sub.add_flag("--force", o.force, "write into an output folder that already holds files");
   return [a] { return run_explain(*a); };
 });

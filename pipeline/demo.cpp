@@ -13,6 +13,7 @@
 #include "pipeline/explain.h"
 #include "report/report.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/run.h"
 
 namespace gb::pipeline {
@@ -156,9 +157,12 @@ DemoResult run_demo(const DemoOptions& opt_in, const DemoEvents& ev) {
   eo.command = opt.command;
   eo.resamples = 1000;
   eo.seed = opt.seed;
-  EvaluateResult er = evaluate(eo, [&](const std::string& line, bool done) {
-    if (ev.progress) ev.progress("  " + line, done);
-  });
+  eo.device = opt.device;  // the models segment where they trained
+  EvaluateResult er = evaluate(
+      eo, [&](const std::string& line, bool done) {
+        if (ev.progress) ev.progress("  " + line, done);
+      },
+      [&](const std::string& note) { say(ev, "  " + note); });
   for (size_t i = 0; i < er.models.size() && i < res.scores.size(); ++i)
     for (const auto& s : er.models[i].summary) {
       const double mean = s.mean.count("dice") ? s.mean.at("dice").mean : eval::SurfaceMetrics::kNaN;
@@ -176,6 +180,9 @@ DemoResult run_demo(const DemoOptions& opt_in, const DemoEvents& ev) {
   auto ds = io::open_lits(res.data);
   for (size_t mi = 0; mi < ckpts.size(); ++mi) {
     train::Checkpoint ck = train::load_checkpoint(ckpts[mi]);
+    const train::DeviceChoice dc = train::choose_device(opt.device, ck.model->config(), true, "explain");
+    if (!dc.note.empty()) say(ev, "  " + dc.note);
+    ck.model->to(dc.device);  // explained where it trained; maps come back to the host
     const fs::path mdir = out / "explain" / opt.models[mi].config;
     fs::remove_all(mdir);  // the demo's own folder
     for (int64_t item : ds->items_of_cases(res.val_cases)) {

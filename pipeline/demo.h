@@ -40,7 +40,7 @@ struct DemoOptions {
   double val_fraction = 0.25;      // held-out cases
   int64_t ig_steps = 32;           // Gauss-Legendre nodes
   int64_t max_tumours = 6;         // explained per held-out case (the largest first)
-  std::string device = "cpu";
+  std::string device = "cpu";     // cpu | cuda | auto: training, evaluation and explanations (train/device.h)
   std::string command;             // for run.json and the report
 };
 std::vector<DemoModel> default_demo_models();

@@ -9,6 +9,7 @@
 #include "io/image.h"
 #include "io/nifti.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/predict.h"
 #include "train/run.h"
 #include "train/sliding_window.h"
@@ -192,7 +193,7 @@ eval::ClassDef parse_class(const std::string& spec) {
   return c;
 }
 
-EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& progress) {
+EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& progress, const EvaluateMessage& message) {
   const bool folder_mode = !opt.pred.empty() || !opt.truth.empty();
   GB_CHECK(folder_mode != (!opt.models.empty() || !opt.data.empty()),
            "evaluate: give either --pred DIR --truth DIR or --model CKPT --data PATH");
@@ -246,6 +247,17 @@ EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& prog
       GB_CHECK(std::find(ids.begin(), ids.end(), c) != ids.end(), opt.data, ": no case '", c, "'");
     for (size_t k = 0; k < cks.size(); ++k)
       io::check_units(cks[k].pre, ds->units(), opt.models[k] + " on " + opt.data);
+    // Each checkpoint runs where --device puts it (predictions bring their labels back to the host).
+    std::vector<std::string> notes;
+    for (size_t k = 0; k < cks.size(); ++k) {
+      const train::DeviceChoice dc = train::choose_device(opt.device, cks[k].model->config(), false, "evaluate");
+      if (!dc.note.empty() && std::find(notes.begin(), notes.end(), dc.note) == notes.end()) {
+        notes.push_back(dc.note);
+        if (message) message(dc.note);
+      }
+      cks[k].model->to(dc.device);
+      r.devices.push_back(device_name(dc.device));
+    }
     const auto names = model_names(opt.models);
     for (size_t k = 0; k < cks.size(); ++k) r.models.push_back({names[k], {}, {}});
     int64_t done = 0;

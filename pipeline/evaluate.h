@@ -35,6 +35,8 @@ struct EvaluateOptions {
   int64_t resamples = 1000;             // bootstrap resamples
   uint64_t seed = 1234;                 // bootstrap seed (Philox)
   int64_t batch = 8;                    // slices per forward pass
+  std::string device = "cpu";           // model mode: cpu | cuda | auto (train/device.h), per checkpoint;
+                                        // the CPU, saying why (message), without a usable GPU
   std::string command;                  // the command line, recorded in metrics.json
 };
 
@@ -44,11 +46,16 @@ struct EvaluateResult {
   eval::ReportInfo info;
   std::string table;               // eval::format_table
   std::string csv_path, json_path;
+  std::vector<std::string> devices;  // model mode: where each checkpoint ran ("cpu", "cuda")
 };
 
-// progress(line, done): one line per step of the work (a case scored).
+// progress(line, done): one line per step of the work (a case scored). message(line): a line that
+// stays, said before the work starts (why a checkpoint runs on the CPU although --device asked for a
+// GPU; each distinct note once).
 using EvaluateProgress = std::function<void(const std::string& line, bool done)>;
-EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& progress = {});
+using EvaluateMessage = std::function<void(const std::string& line)>;
+EvaluateResult evaluate(const EvaluateOptions& opt, const EvaluateProgress& progress = {},
+                        const EvaluateMessage& message = {});
 
 // File name -> the key pred and truth files are matched by: the name without .nii.gz / .nii / .png,
 // without a trailing _seg, _pred, _mask or _label, and "segmentation-N" read as "volume-N" (LiTS), so

@@ -1,4 +1,5 @@
-// Where a command runs a model: the `--device cpu|cuda|auto` option of train, segment and demo.
+// Where a command runs a model: the `--device cpu|cuda|auto` option of train, segment, evaluate,
+// explain and demo.
 //   cpu   the CPU.
 //   cuda  the GPU when this build has the CUDA backend and a device is present; otherwise the CPU,
 //         with a note saying why (the program never fails for lack of a GPU). With a device present,
@@ -21,7 +22,8 @@ struct DeviceChoice {
   std::string note;  // why the CPU is used although another device was asked for ("" otherwise)
 };
 
-// `what` names the command in messages ("train", "segment").
+// `what` names the command in messages ("train", "segment", "evaluate", "explain"). training: the
+// model is differentiated too (train; explain, whose methods need the backward kernels).
 DeviceChoice choose_device(const std::string& request, const models::ModelConfig& cfg, bool training,
                            const std::string& what);
 

@@ -28,7 +28,8 @@ const char* transformer_method_name(TransformerMethod m) {
 
 namespace {
 
-Tensor f64(const Tensor& t) { return t.to(DType::F64).contiguous(); }
+// A host f64 copy: what the host loops below read (a capture or weight on a device comes back here).
+Tensor f64(const Tensor& t) { return t.to(Device::CPU).to(DType::F64).contiguous(); }
 
 Tensor identity(int64_t n) {
   Tensor I = Tensor::zeros({n, n}, DType::F64);
@@ -84,7 +85,7 @@ std::vector<int64_t> tokens_overlapping(const Tensor& mask, int64_t gh, int64_t 
   GB_CHECK(gh > 0 && gw > 0 && H % gh == 0 && W % gw == 0, "transformer attribution: region ", H, "x", W,
            " is not a whole number of patches of the ", gh, "x", gw, " token grid");
   const int64_t ph = H / gh, pw = W / gw;
-  const std::vector<double> m = mask.to(DType::F64).contiguous().to_vector();
+  const std::vector<double> m = mask.to(Device::CPU).to(DType::F64).contiguous().to_vector();
   std::vector<int64_t> q;
   for (int64_t r = 0; r < gh; ++r)
     for (int64_t c = 0; c < gw; ++c) {
@@ -189,7 +190,7 @@ AttentionRecord record_attention(models::SegmentationModel& model, const Tensor&
   std::vector<Tensor> probs;
   try {
     tu->keep_attention(true);
-    Tensor xi = x.contiguous().clone();
+    Tensor xi = input_on_model_device(model, x);  // where the model is
     xi.set_requires_grad(true);  // one leaf for the graph; parameters are frozen
     Tensor T = target_scores(model.forward(xi), target);
     probs = tu->attention_probs();

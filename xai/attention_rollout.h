@@ -45,7 +45,8 @@
 // Edge cases: M empty -> error; M not on the input grid -> error; a model that is not a TransUNet (no
 // encoder blocks) -> error naming it; batch must be 1. Host code in f64 with fixed loop order, GEMMs
 // through the engine's matmul (threads split outputs, never a sum): bitwise the same for any thread
-// count.
+// count. A model on a device runs its forward and backward there; A_l and G_l come back to the host
+// once per block, and everything after that is host code.
 #pragma once
 #include <string>
 #include <vector>

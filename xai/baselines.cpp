@@ -30,8 +30,8 @@ const char* baseline_name(BaselineKind k) {
 Tensor gaussian_blur(const Tensor& x, double sigma) {
   GB_CHECK(x.dim() >= 2, "gaussian_blur: need [..., H, W], got ", x.desc());
   const int64_t H = x.size(x.dim() - 2), W = x.size(x.dim() - 1), planes = x.numel() / (H * W);
+  if (sigma <= 0) return x.to(Device::CPU).clone();
   std::vector<double> v = x.contiguous().to_vector();
-  if (sigma <= 0) return x.clone();
   const int64_t r = std::max<int64_t>(1, (int64_t)std::ceil(3 * sigma));
   std::vector<double> k(2 * r + 1);
   double ks = 0;
@@ -56,8 +56,8 @@ Tensor gaussian_blur(const Tensor& x, double sigma) {
   return Tensor::from_vector(v, x.shape()).to(x.dtype());
 }
 
-Tensor make_baseline(const Tensor& x, const BaselineOptions& o) {
-  GB_CHECK(x.dim() >= 4 && x.size(0) == 1, "baseline: input must be [1, C, *spatial], got ", x.desc());
+namespace {
+Tensor host_baseline(const Tensor& x, const BaselineOptions& o) {  // x on the host
   switch (o.kind) {
     case BaselineKind::Zero: return Tensor::zeros(x.shape(), x.dtype());
     case BaselineKind::Air: {
@@ -99,6 +99,13 @@ Tensor make_baseline(const Tensor& x, const BaselineOptions& o) {
     }
   }
   fail("baseline: unknown kind");
+}
+}  // namespace
+
+Tensor make_baseline(const Tensor& x, const BaselineOptions& o) {
+  GB_CHECK(x.dim() >= 4 && x.size(0) == 1, "baseline: input must be [1, C, *spatial], got ", x.desc());
+  // Made on the host from one copy of x, then put where x is.
+  return host_baseline(x.to(Device::CPU), o).to(x.device());
 }
 
 }  // namespace gb::xai

@@ -45,10 +45,11 @@ struct BaselineOptions {
   const io::Preprocess* pre = nullptr;  // air: the model's preprocessing (required)
 };
 
-// x: [1, C, *spatial] -> the baseline, same shape and dtype.
+// x: [1, C, *spatial] -> the baseline, same shape, dtype and device (computed on the host).
 Tensor make_baseline(const Tensor& x, const BaselineOptions& o);
 
-// Gaussian blur of each channel in-plane (last two dims), separable, edges replicated. x [..., H, W].
+// Gaussian blur of each channel in-plane (last two dims), separable, edges replicated. x [..., H, W];
+// the result is on the host.
 Tensor gaussian_blur(const Tensor& x, double sigma);
 
 }  // namespace gb::xai

@@ -114,7 +114,7 @@ std::vector<CamSample> cam(models::SegmentationModel& model, const Tensor& x, co
   }
   std::vector<double> tv;
   try {
-    Tensor xi = x.contiguous().clone();
+    Tensor xi = input_on_model_device(model, x);  // where the model is
     xi.set_requires_grad(true);  // the graph needs one leaf; parameters are frozen
     Tensor logits = model.forward(xi);
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -134,8 +134,9 @@ std::vector<CamSample> cam(models::SegmentationModel& model, const Tensor& x, co
   for (size_t i = 0; i < layers.size(); ++i) {
     Tensor G = acts[i].grad();
     GB_CHECK(G.defined(), "cam: no gradient reached layer '", layers[i], "' (does the target depend on it?)");
-    Tensor A = as_feature_map(acts[i].detach(), model, layers[i]);  // [B, C, *grid]
-    G = as_feature_map(G, model, layers[i]);
+    // A and G live where the model ran: each comes back to the host once, as a [B, C, *grid] map.
+    Tensor A = as_feature_map(acts[i].detach(), model, layers[i]).to(Device::CPU);
+    G = as_feature_map(G, model, layers[i]).to(Device::CPU);
     for (int64_t b = 0; b < B; ++b) {
       auto one = [&](const Tensor& t) {
         Tensor s = t.view_slice(0, b, b + 1);

@@ -46,7 +46,9 @@ struct CamSample {
 };
 
 // x [B, C, *spatial]; target.mask [*spatial] (shared) or [B, *spatial]; layers empty = auto_layer.
-// Puts the model in eval mode for the call (and restores the mode).
+// Puts the model in eval mode for the call (and restores the mode). The model may be on a device: x
+// goes there, and each hooked layer's activation and gradient come back to the host once; the maps
+// are host tensors.
 std::vector<CamSample> cam(models::SegmentationModel& model, const Tensor& x, const Target& target, CamMethod method,
                            const std::vector<std::string>& layers = {});
 

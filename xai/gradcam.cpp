@@ -14,7 +14,7 @@ CamResult grad_cam(models::SegmentationModel& model, const Tensor& x, const std:
   t.cls = cls;
   if (region.defined()) {
     GB_CHECK(region.numel() == H * W, "grad_cam: region ", region.desc(), " does not match the input ", x.desc());
-    std::vector<double> mv = region.to(DType::F64).contiguous().to_vector();
+    std::vector<double> mv = region.to(Device::CPU).to(DType::F64).contiguous().to_vector();
     for (double& v : mv) v = v != 0 ? 1.0 : 0.0;
     t.mask = Tensor::from_vector(mv, {H, W});
   } else {

@@ -23,19 +23,29 @@ FrozenParameters::~FrozenParameters() {
   }
 }
 
+Tensor input_on_model_device(const nn::Module& model, const Tensor& x) {
+  const Device d = model.device();
+  return x.device() == d ? x.contiguous().clone() : x.to(d);
+}
+
 namespace {
-// Rows [s0, s1) as one batch [n, C, *spatial].
-Tensor make_batch(int64_t s0, int64_t s1, const MakeInput& make) {
+// Rows [s0, s1) as one batch [n, C, *spatial], on `dev` (built where make() builds, moved once).
+Tensor make_batch(int64_t s0, int64_t s1, const MakeInput& make, Device dev) {
   std::vector<Tensor> rows;
   for (int64_t s = s0; s < s1; ++s) {
-    Tensor r = make(s);
+    Tensor r = make(s).to(Device::CPU);
     Shape sh = r.shape();
     sh.insert(sh.begin(), 1);
     rows.push_back(r.contiguous().view_reshape(sh));
   }
-  if (rows.size() == 1) return rows[0].clone();
-  NoGradGuard ng;
-  return concat(rows, 0).contiguous();
+  Tensor b;
+  if (rows.size() == 1) {
+    b = rows[0];
+  } else {
+    NoGradGuard ng;
+    b = concat(rows, 0).contiguous();
+  }
+  return dev == Device::CPU ? b.clone() : b.to(dev);  // a fresh leaf either way
 }
 // The target of rows [s0, s1): a shared region as is, a per-sample one sliced.
 Target rows_of(const Target& t, int64_t s0, int64_t s1, int64_t spatial_dims) {
@@ -51,9 +61,10 @@ void input_gradients(models::SegmentationModel& model, int64_t S, const MakeInpu
   GB_CHECK(batch >= 1, "input_gradients: batch must be >= 1, got ", batch);
   EvalGuard eg(model);
   FrozenParameters fp(model);
+  const Device dev = model.device();
   for (int64_t s0 = 0; s0 < S; s0 += batch) {
     const int64_t s1 = std::min(S, s0 + batch);
-    Tensor x = make_batch(s0, s1, make);
+    Tensor x = make_batch(s0, s1, make, dev);
     x.set_requires_grad(true);
     Tensor logits = model.forward(x);  // [n, classes, *spatial]
     Tensor T = target_scores(logits, rows_of(target, s0, s1, x.dim() - 2));  // [n]
@@ -61,6 +72,7 @@ void input_gradients(models::SegmentationModel& model, int64_t S, const MakeInpu
     sum(T).backward();
     Tensor g = x.grad();
     GB_CHECK(g.defined(), "input_gradients: no gradient reached the input");
+    g = g.to(Device::CPU);  // the batch's gradient comes back once; rows are sliced on the host
     for (int64_t s = s0; s < s1; ++s) {
       Tensor gs = g.view_slice(0, s - s0, s - s0 + 1);
       Shape sh(gs.shape().begin() + 1, gs.shape().end());
@@ -74,10 +86,11 @@ std::vector<double> target_values(models::SegmentationModel& model, int64_t S, c
   GB_CHECK(batch >= 1, "target_values: batch must be >= 1, got ", batch);
   EvalGuard eg(model);
   NoGradGuard ng;
+  const Device dev = model.device();
   std::vector<double> out;
   for (int64_t s0 = 0; s0 < S; s0 += batch) {
     const int64_t s1 = std::min(S, s0 + batch);
-    Tensor x = make_batch(s0, s1, make);
+    Tensor x = make_batch(s0, s1, make, dev);
     Tensor T = target_scores(model.forward(x), rows_of(target, s0, s1, x.dim() - 2));
     for (double v : T.to_vector()) out.push_back(v);
   }
@@ -90,7 +103,7 @@ double bytes_per_sample(models::SegmentationModel& model, const Tensor& x, bool 
   double bytes = 0;
   {
     trace::TraceSession ts;
-    Tensor xi = x.clone();
+    Tensor xi = input_on_model_device(model, x);
     xi.set_requires_grad(!forward_only);
     Tensor y = model.forward(xi);
     for (const auto& r : ts.records()) {

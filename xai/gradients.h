@@ -11,6 +11,11 @@
 // running statistics, dropout is off), so the batch's T = sum_s T_s gives every row its own gradient.
 // Parameters are excluded from the graph while this runs (their gradients are never needed), which
 // saves the weight-gradient GEMMs of the backward pass.
+//
+// Devices. The model may live on any device (Module::to): every input built here on the host goes to
+// the model's device (model.device()) one batch at a time, and what host code reads comes back once
+// per batch (T, the input gradient). Inputs and results of the functions below are host tensors; an
+// input already on a device is accepted too.
 #pragma once
 #include <functional>
 
@@ -34,10 +39,16 @@ struct FrozenParameters {
   std::vector<std::pair<Tensor, bool>> saved_;
 };
 
+// A fresh leaf copy of x on the model's device (what an explanation feeds the model and differentiates
+// with respect to): one transfer when x lives elsewhere, a clone otherwise.
+Tensor input_on_model_device(const nn::Module& model, const Tensor& x);
+
 using MakeInput = std::function<Tensor(int64_t s)>;
 using UseGradient = std::function<void(int64_t s, double T, const Tensor& grad)>;
 
-// See the header comment. target: a shared region [*spatial] (or [S, *spatial] for per-sample regions).
+// See the header comment. target: a shared region [*spatial] (or [S, *spatial] for per-sample regions),
+// on the host. make(s) may build its sample on the host (it is moved with its batch); use() gets g_s on
+// the host.
 void input_gradients(models::SegmentationModel& model, int64_t S, const MakeInput& make, const Target& target,
                      int64_t batch, const UseGradient& use);
 

@@ -56,7 +56,7 @@ std::vector<LayerInfo> list_layers(models::SegmentationModel& model) {
   try {
     EvalGuard eg(model);
     NoGradGuard ng;
-    model.forward(Tensor::zeros(in, model_dtype(model)));
+    model.forward(Tensor::zeros(in, model_dtype(model), model.device()));  // where the model is
   } catch (...) {
     for (int h : hooks) model.remove_hook(h);
     throw;

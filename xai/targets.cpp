@@ -71,7 +71,7 @@ Tensor region_mask(const TargetSpec& spec, const Shape& spatial, const Tensor& p
     GB_CHECK(t.defined(), "target: region '", region_kind_name(spec.region), "' needs the ", what, " labels");
     GB_CHECK(t.shape() == spatial, "target: ", what, " labels ", t.desc(), " do not match the model grid ",
              shape_str(spatial));
-    return t.to(DType::I32).contiguous().to_vector_as<int32_t>();
+    return t.to(Device::CPU).to(DType::I32).contiguous().to_vector_as<int32_t>();
   };
   switch (spec.region) {
     case RegionKind::Whole: std::fill(m.begin(), m.end(), 1.0); break;
@@ -145,8 +145,8 @@ Target resolve_target(models::SegmentationModel& model, const Tensor& x, const T
   if (needs_pred) {
     EvalGuard eg(model);
     NoGradGuard ng;
-    Tensor logits = model.forward(x);  // [1, classes, *spatial]
-    pred = argmax(logits, 1).view_reshape(spatial);
+    Tensor logits = model.forward(x.to(model.device()));  // [1, classes, *spatial], where the model is
+    pred = argmax(logits, 1).to(Device::CPU).view_reshape(spatial);  // the labels come back once
   }
   Target t;
   t.cls = spec.cls;
@@ -172,7 +172,8 @@ Tensor target_scores(const Tensor& logits, const Target& t) {
   Shape ms = logits.shape();
   ms[1] = 1;
   if (t.mask.dim() == logits.dim() - 2) ms[0] = 1;  // one region for every sample: broadcast
-  Tensor m = t.mask.to(logits.dtype()).contiguous().view_reshape(ms);
+  // The region goes where the logits are (a host mask, converted there, one copy per batch).
+  Tensor m = t.mask.to(Device::CPU).to(logits.dtype()).contiguous().view_reshape(ms).to(logits.device());
   Tensor zc = slice(logits, 1, t.cls, t.cls + 1);  // [B, 1, *spatial]
   std::vector<int64_t> dims;
   for (int64_t d = 1; d < logits.dim(); ++d) dims.push_back(d);

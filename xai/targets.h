@@ -48,11 +48,13 @@ struct Target {
 Tensor region_mask(const TargetSpec& spec, const Shape& spatial, const Tensor& pred, const Tensor& truth);
 
 // Resolves `spec` for input x [1, C, *spatial]: runs the model once (no graph) for the predicted labels
-// when the region needs them. truth: i32 [*spatial] at the model's grid, or undefined.
+// when the region needs them. truth: i32 [*spatial] at the model's grid, or undefined. The model may be
+// on a device (x goes there, the labels come back); the mask is a host tensor.
 Target resolve_target(models::SegmentationModel& model, const Tensor& x, const TargetSpec& spec,
                       const Tensor& truth = Tensor());
 
-// Per-sample T for logits [B, classes, *spatial] -> [B] (differentiable; dtype of the logits).
+// Per-sample T for logits [B, classes, *spatial] -> [B] (differentiable; dtype and device of the
+// logits: the mask is copied to their device).
 Tensor target_scores(const Tensor& logits, const Target& t);
 
 // Checks that t fits logits / inputs of this batch; message names `who`.

@@ -13,7 +13,8 @@ namespace gb::xai {
 
 namespace {
 
-Tensor f64(const Tensor& t) { return t.to(DType::F64).contiguous(); }
+// A host f64 copy: what the host loops below read (a capture or weight on a device comes back here).
+Tensor f64(const Tensor& t) { return t.to(Device::CPU).to(DType::F64).contiguous(); }
 
 // Sequential sum in row-major order (one fixed order: reproducible for any thread count).
 double total(const Tensor& t) {
@@ -205,7 +206,7 @@ LrpResult transformer_lrp(models::SegmentationModel& model, const Tensor& x, con
   std::vector<Tensor> probs;
   try {
     tu->keep_attention(true);
-    Tensor xi = x.contiguous().clone();
+    Tensor xi = input_on_model_device(model, x);  // where the model is
     xi.set_requires_grad(true);  // one leaf for the graph; parameters are frozen
     Tensor T = target_scores(model.forward(xi), target);  // [1]
     probs = tu->attention_probs();

@@ -6,7 +6,10 @@
 // The pass. One forward of the model (eval mode; forward hooks keep every block's input, LayerNorm
 // outputs, q, k, v, attention output, fc1 and fc2 outputs; the attention modules keep their
 // probabilities) and one backward of T (for dT/dA_l and dT/dh_enc). Then, in f64 on the host from the
-// captured values, relevance R runs from the encoder output down to its input, block L-1 first.
+// captured values, relevance R runs from the encoder output down to its input, block L-1 first. With
+// the model on a device (Module::to) the forward and backward run there, and the captures, the
+// gradients and the weights the rules read come back to the host once each per map; the rules
+// themselves always run on the host.
 //
 // Where relevance enters (our departure from Chefer, whose ViT ends in a linear head on a class token).
 // TransUNet's target is read through a CNN decoder with skip connections from the ResNet, so there is

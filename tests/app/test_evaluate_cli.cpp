@@ -2,6 +2,7 @@
 // --pred/--truth, and two checkpoints compared on the data; bad input gets one line and exit 1.
 #include <gtest/gtest.h>
 
+#include "autograd/backends.h"
 #include "cli_util.h"
 #include <fcntl.h>
 #include <spawn.h>
@@ -91,6 +92,13 @@ TEST(EvaluateCli, SegmentThenEvaluateAndCompareTwoCheckpoints) {
                   "--bootstrap", "200"});
   ASSERT_EQ(m.code, 0) << m.out;
   EXPECT_NE(m.out.find("model - step-00000002"), std::string::npos) << m.out;
+  // --device auto (the default) without a usable GPU: the CPU, said once for both checkpoints.
+  if (!gb::init_backends().cuda_available) {
+    const std::string note = "evaluate: --device auto: running on the CPU: ";
+    const auto at = m.out.find(note);
+    EXPECT_NE(at, std::string::npos) << m.out;
+    EXPECT_EQ(m.out.find(note, at + 1), std::string::npos) << m.out;
+  }
   nlohmann::json j = nlohmann::json::parse(slurp(d + "/ev2/metrics.json"));
   ASSERT_EQ(j["models"].size(), 2u);
   EXPECT_EQ(j["models"][0]["cases"].size(), 6u);

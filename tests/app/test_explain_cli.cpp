@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../train/run_test_util.h"
+#include "autograd/backends.h"
 #include "cli_util.h"
 #include "io/dicom.h"
 #include "io/nifti.h"
@@ -119,6 +120,25 @@ TEST(ExplainCli, TransformerRolloutAndRelevance) {
   const bool relevance_skipped = r.out.find("relevance skipped: transformer_lrp") != std::string::npos;
   EXPECT_EQ(seen, relevance_skipped ? 2 : 3) << r.out;
   for (const char* m : {"rollout", "gradrollout"}) EXPECT_TRUE(fs::exists(out + "/volume-0_" + m + ".nii.gz")) << m;
+}
+
+// --device cuda and auto: on the GPU when there is one; here (no usable GPU) the CPU, saying why.
+TEST(ExplainCli, DeviceOption) {
+  const auto& fx = fixture();
+  const bool gpu = init_backends().cuda_available;
+  for (const std::string dev : {"cuda", "auto", "cpu"}) {
+    const std::string out = fx.dir + "/ex_dev_" + dev;
+    Result r = glassbox({"explain", "--model", fx.ckpt, "--in", fx.vol, "--truth", fx.seg, "--region", "truth", "--method",
+                         "gradcam,gradient", "--device", dev, "--slices", "2", "--out", out});
+    ASSERT_EQ(r.code, 0) << r.out;
+    const bool noted = r.out.find("explain: --device " + dev + ": running on the CPU: ") != std::string::npos;
+    EXPECT_EQ(noted, !gpu && dev != "cpu") << r.out;
+    EXPECT_TRUE(fs::exists(out + "/volume-0_gradcam.nii.gz"));
+  }
+  Result bad = glassbox({"explain", "--model", fx.ckpt, "--in", fx.vol, "--device", "gpu", "--out", fx.dir + "/ex_bad_dev"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.out.find("--device"), std::string::npos) << bad.out;
+  EXPECT_FALSE(fs::exists(fx.dir + "/ex_bad_dev"));
 }
 
 TEST(ExplainCli, ListLayers) {
