@@ -3,9 +3,12 @@
 // Expressions mirror torch's: the scalar of add_scalar / mul_scalar / pow is applied in double and
 // rounded once to the tensor's type.
 #include <cmath>
+#include <type_traits>
 
 #include "tensor/cpu/backend.h"
 #include "tensor/cpu/elementwise.h"
+#include "tensor/cpu/gelu_fast.h"
+#include "tensor/cpu/kernel_mode.h"
 #include "tensor/dispatch.h"
 
 namespace gb::cpu {
@@ -48,7 +51,18 @@ void CpuBackend::unary(UnaryOp op, double s, const Tensor& x, Tensor& y) {
       case UnaryOp::sigmoid: map1<T>(x, y, [](T v) { return 1 / (1 + std::exp(-v)); }); break;
       case UnaryOp::tanh: map1<T>(x, y, [](T v) { return std::tanh(v); }); break;
       // Exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)).
-      case UnaryOp::gelu: map1<T>(x, y, [](T v) { return 0.5 * v * (1 + std::erf(v * M_SQRT1_2)); }); break;
+      case UnaryOp::gelu:
+        if constexpr (std::is_same_v<T, float>) {
+          if (!use_reference_kernels() && x.is_contiguous() && x.data<T>() != y.data<T>()) {
+            // vectorised f32 (tensor/cpu/gelu_fast.h), threads over contiguous chunks
+            const float* xp = x.data<float>();
+            float* yp = y.data<float>();
+            parallel_for(y.numel(), 1 << 14, [xp, yp](int64_t b, int64_t e) { gelu_f32_forward(xp + b, yp + b, e - b); });
+            break;
+          }
+        }
+        map1<T>(x, y, [](T v) { return 0.5 * v * (1 + std::erf(v * M_SQRT1_2)); });
+        break;
     }
   });
 }
@@ -104,6 +118,16 @@ void CpuBackend::unary_backward(UnaryOp op, double s, const Tensor& x, const Ten
       case UnaryOp::tanh: map_back<T>(x, y, gy, gx, [](T, T v) { return 1 - v * v; }); break;
       // d/dx x Phi(x) = Phi(x) + x phi(x)
       case UnaryOp::gelu:
+        if constexpr (std::is_same_v<T, float>) {
+          if (!use_reference_kernels() && gx.data<T>() != x.data<T>() && gx.data<T>() != gy.data<T>()) {
+            const float* xp = x.data<float>();
+            const float* gp = gy.data<float>();
+            float* op = gx.data<float>();
+            parallel_for(gx.numel(), 1 << 14,
+                         [xp, gp, op](int64_t b, int64_t e) { gelu_f32_backward_add(xp + b, gp + b, op + b, e - b); });
+            break;
+          }
+        }
         map_back<T>(x, y, gy, gx, [](T u, T) {
           return 0.5 * (1 + std::erf(u * M_SQRT1_2)) + u * std::exp(-0.5 * u * u) * 0.3989422804014327;
         });
