@@ -22,7 +22,10 @@ void CpuBackend::gemm(const GemmArgs& g, const Tensor& a, const Tensor& b, Tenso
                    C + g.oc[(size_t)i], g.ldc);
     };
     const double work = (double)g.M * (double)g.N * (double)g.K;
-    if (nb > 1 && !g.c_shared && work < 262144.0) {
+    // Many mid-sized products (attention: 12 heads of 196 x 196 x 64) also run one per thread: the
+    // blocked GEMM threads poorly at that size (packing and a barrier per block for a 5 MFLOP job).
+    const bool many = nb >= 2 * (int64_t)num_threads() && work < 16.0 * 1024 * 1024;
+    if (nb > 1 && !g.c_shared && (work < 262144.0 || many)) {
       parallel_for(nb, std::max<int64_t>(1, (int64_t)(65536.0 / std::max(work, 1.0))), [&](int64_t b0, int64_t b1) {
         for (int64_t i = b0; i < b1; ++i) one(i);
       });
