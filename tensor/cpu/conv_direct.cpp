@@ -375,9 +375,18 @@ bool conv_use_direct(const ConvGeom& g, ConvPass pass) {
   }
   if (!conv_direct_supported(g, pass)) return false;
   const int64_t taps = g.k[1] * g.k[2], L = kernels_for<float>().lanes, OW = g.out[2];
+  // Per image, vol2col + GEMM is a GEMM of M = O rows, N = output pixels, K = C * taps: it wins when
+  // all three are large (ResNet's 1x1 convs on 14x14..56x56 maps, 256-channel 3x3 on small maps),
+  // the direct kernels win at few output channels or few pixels (measured on 2 cores, AVX-512:
+  // bench/RESULTS.md, "Direct convolution: the shape rule at R50's shapes").
+  const int64_t OS = g.out[0] * g.out[1] * g.out[2];
+  // Never a function of the batch size N: a sample must get the same bits alone as in a batch
+  // (batched Integrated Gradients equals unbatched bit for bit).
+  const bool pointwise_gemm = taps == 1 && (g.O > 64 || OS > 256);
+  const bool gemm_shaped = taps == 1 ? pointwise_gemm : (g.O >= 256 && OS <= 784);
   switch (pass) {
-    case ConvPass::Forward: return g.C * taps <= 4608;
-    case ConvPass::GradInput: return g.O <= 128;
+    case ConvPass::Forward: return g.C * taps <= 4608 && !gemm_shaped;
+    case ConvPass::GradInput: return g.O <= 128 && !pointwise_gemm;
     case ConvPass::GradWeight:
       if (OW < L) return false;
       if (taps == 1) return g.C <= 16 && g.O <= 64;
