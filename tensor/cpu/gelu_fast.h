@@ -56,7 +56,8 @@ inline float gelu_grad_f32(float x) {
 }
 
 // The loops over contiguous buffers, vectorised for the widest instruction set the CPU has
-// (tensor/cpu/gelu_fast_avx512.cpp, _avx2.cpp, and the baseline SSE2 build in gelu_fast.cpp).
+// (tensor/cpu/gelu_fast_avx512.cpp, _avx2.cpp, and the baseline SSE2 build in gelu_fast.cpp; those
+// files need -fno-trapping-math to vectorise the selects, CMakeLists.txt says why).
 // y = gelu(x); gx += gy * gelu'(x). y may not alias x, nor gx alias x or gy.
 void gelu_f32_forward(const float* x, float* y, int64_t n);
 void gelu_f32_backward_add(const float* x, const float* gy, float* gx, int64_t n);
