@@ -70,7 +70,8 @@ struct Direct {
       for (int v = 0; v < NV; ++v) {
         const int n = v == NV - 1 ? nlast : nmid;
         V r = acc[ob][v];
-        if (a.accumulate) r = Isa::add(Isa::load_n(o + v * vout, n), r);  // out + sum, as the reference's +=
+        if (a.accumulate)  // out + sum, as the reference's +=
+          r = Isa::add(n == L ? Isa::loadu(o + v * vout) : Isa::load_n(o + v * vout, n), r);
         if (n == L)
           Isa::storeu(o + v * vout, r);
         else
