@@ -59,7 +59,8 @@ void vol2col(const ConvGeom& g, const T* x, int64_t r0, int64_t r1, T* col);
 template <class T>
 void col2vol_add(const ConvGeom& g, const T* col, int64_t r0, int64_t r1, T* gx);
 
-// Weight standardisation (one kernel, used by both modes): per output channel o of w [O, K],
+// Weight standardisation, the reference (tensor/cpu/weight_std.h has the optimised kernels): per output
+// channel o of w [O, K],
 // y = (w - mean) / sqrt(var + eps), biased variance. Statistics are accumulated in double.
 template <class T>
 void weight_standardize_forward(int64_t O, int64_t K, const T* w, double eps, T* y);

@@ -107,6 +107,8 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv3d(a[0], a[1], a[2], c3({2, 2, 2}, {1, 1, 1})); }},
 
     {"weight_standardize", "[8,3,3,3]", {in({8, 3, 3, 3})}, [](const V& a) { return weight_standardize(a[0]); }},
+    // K = 148: many full 8-lane blocks and a 4-element tail (the optimised kernel's lanes)
+    {"weight_standardize", "rows of 148 [5,4,37]", {in({5, 4, 37})}, [](const V& a) { return weight_standardize(a[0]); }},
     {"weight_standardize", "eps 1e-6 [4,7,1,1]", {in({4, 7, 1, 1})},
      [](const V& a) { return weight_standardize(a[0], 1e-6); }},
     {"weight_standardize", "non-contiguous [3,2,3,5]", {in_nc({3, 2, 3, 5})},
