@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "tensor/cpu/parallel.h"
 #include "tensor/dispatch.h"
 
 namespace gb {
@@ -19,12 +20,17 @@ template <class F> static void fill_words(Generator& g, Tensor& t, const char* o
   GB_CHECK(t.is_contiguous(), op, ": tensor must be contiguous, got ", t.desc());
   const int64_t n = t.numel();
   const uint64_t base = g.offset();
+  // Element i takes word i % 4 of counter block base + i / 4 whoever computes it (counter-based), so
+  // the blocks can be split over threads and the values stay the same for any thread count.
+  const int64_t blocks = (n + 3) / 4;
   GB_DISPATCH_FLOAT(t.dtype(), op, {
     T* p = t.data<T>();
-    for (int64_t b = 0; b * 4 < n; ++b) {
-      auto w = g.block(base + b);
-      f(p, b * 4, std::min<int64_t>(4, n - b * 4), w);
-    }
+    cpu::parallel_for(blocks, 4096, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        auto w = g.block(base + b);
+        f(p, b * 4, std::min<int64_t>(4, n - b * 4), w);
+      }
+    });
   });
   g.set_offset(base + (n + 3) / 4);
 }

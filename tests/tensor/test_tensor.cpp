@@ -116,6 +116,38 @@ TEST(Philox, SeedNamesStreamAndStatistics) {
   for (double e : u1.to_vector()) EXPECT_TRUE(e >= 0 && e < 1);
 }
 
+// The fills split their counter blocks over threads: every thread count gives the values of one
+// serial walk over the blocks (element i = word i % 4 of block offset + i / 4), and the offset moves
+// past them as before.
+TEST(Philox, FillsAreThreadCountIndependentAndMatchTheBlocks) {
+  const int64_t n = 100003;  // several parallel chunks and a partial last block
+  std::vector<std::vector<double>> got;
+  for (int threads : {1, 2, 3}) {
+    cpu::set_num_threads(threads);
+    Generator g(7, 3);
+    Tensor u = Tensor::empty({n}), m = Tensor::empty({n}, DType::F64), z = Tensor::empty({n});
+    g.uniform_(u);
+    g.bernoulli_(m, 0.3);
+    g.normal_(z);
+    EXPECT_EQ(g.offset(), (uint64_t)(3 * ((n + 3) / 4)));
+    std::vector<double> all = u.to_vector(), mv = m.to_vector(), zv = z.to_vector();
+    all.insert(all.end(), mv.begin(), mv.end());
+    all.insert(all.end(), zv.begin(), zv.end());
+    got.push_back(all);
+  }
+  cpu::set_num_threads(2);
+  EXPECT_EQ(got[0], got[1]);
+  EXPECT_EQ(got[0], got[2]);
+  // A uniform element equals the one a 4-element fill from its block's offset draws.
+  for (int64_t i : {int64_t(0), int64_t(5), int64_t(4096 * 4 + 1), n - 1}) {
+    Generator b(7, 3);
+    b.set_offset((uint64_t)(i / 4));
+    Tensor one = Tensor::empty({4});
+    b.uniform_(one);
+    EXPECT_EQ(got[0][(size_t)i], one.to_vector()[(size_t)(i % 4)]) << "element " << i;
+  }
+}
+
 TEST(Parallel, EveryIndexOnceAnyThreadCount) {
   for (int threads : {1, 2, 3}) {
     cpu::set_num_threads(threads);
