@@ -212,8 +212,17 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
     // gw [out, in] += gy^T [out, R] @ x [R, in]
     if (gx[1].defined())
       kern::gemm(gemm_args(true, lx.trans, out, in, R, out, {0}, lx.ld, {0}, in, {0}, true, false), gy, sx, gx[1]);
-    // gbias [out] += gy summed over all rows
-    if (gx.size() > 2 && gx[2].defined()) accumulate_grad(gx[2], gy);
+    // gbias [out] += gy summed over all rows, as ones [1, R] @ gy [R, out]: a GEMM of M = 1 reads gy
+    // once, in rows, where a sum over the leading dims would first transpose it and then add each
+    // column serially (2.4 ms against ~0.3 for R50's [196, 3072]). Same order for any thread count.
+    if (gx.size() > 2 && gx[2].defined()) {
+      if (gx[2].is_contiguous() && R > 0) {
+        const Tensor ones = Tensor::ones({1, R}, gy.dtype(), gy.device());
+        kern::gemm(gemm_args(false, false, 1, out, R, R, {0}, out, {0}, out, {0}, true, false), ones, gy, gx[2]);
+      } else {
+        accumulate_grad(gx[2], gy);
+      }
+    }
   }, flops);
   sp.finish(y, flops, -1, mac);
   return y;
