@@ -10,11 +10,34 @@
 namespace gb::cpu {
 namespace {
 
+// One vector of a C tile row: p = overwrite ? alpha*acc : fma(alpha, acc, beta*p). Full tiles use
+// plain loads and stores, edge tiles the lane mask m: vmaskmovps/pd stores are microcoded and slow on
+// AMD cores, so the masked forms are kept for the N edge only.
+inline __attribute__((always_inline)) void update(float* p, __m256i m, __m256 acc, __m256 va, __m256 vb,
+                                                  bool overwrite, bool full) {
+  __m256 r = _mm256_mul_ps(va, acc);
+  if (!overwrite)
+    r = _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m)));
+  if (full)
+    _mm256_storeu_ps(p, r);
+  else
+    _mm256_maskstore_ps(p, m, r);
+}
+inline __attribute__((always_inline)) void update(double* p, __m256i m, __m256d acc, __m256d va, __m256d vb,
+                                                  bool overwrite, bool full) {
+  __m256d r = _mm256_mul_pd(va, acc);
+  if (!overwrite)
+    r = _mm256_fmadd_pd(va, acc, _mm256_mul_pd(vb, full ? _mm256_loadu_pd(p) : _mm256_maskload_pd(p, m)));
+  if (full)
+    _mm256_storeu_pd(p, r);
+  else
+    _mm256_maskstore_pd(p, m, r);
+}
+
 struct Avx2Kernel {
   using T = float;
   static constexpr int MR = 6, NR = 16;
-  static constexpr int64_t KC = 256, MC = 144, NC = 256;
-  static constexpr bool kBPanelInL1 = false;
+  static constexpr int64_t KC = 256, MC = 6 * 24, NC = 512;
 
   static void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int mr, int nr,
                     float alpha, float beta, bool overwrite) {
@@ -38,36 +61,13 @@ struct Avx2Kernel {
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    if (nr == NR) {  // full width: plain stores (vmaskmovps is microcoded and slow on AMD cores)
-#pragma GCC unroll 6
-      for (int r = 0; r < MR; ++r) {
-        if (r >= mr) break;
-        float* cr = c + r * ldc;
-        if (overwrite) {
-          _mm256_storeu_ps(cr, _mm256_mul_ps(va, acc[r][0]));
-          _mm256_storeu_ps(cr + 8, _mm256_mul_ps(va, acc[r][1]));
-        } else {
-          const __m256 c0 = _mm256_mul_ps(vb, _mm256_loadu_ps(cr));
-          const __m256 c1 = _mm256_mul_ps(vb, _mm256_loadu_ps(cr + 8));
-          _mm256_storeu_ps(cr, _mm256_fmadd_ps(va, acc[r][0], c0));
-          _mm256_storeu_ps(cr + 8, _mm256_fmadd_ps(va, acc[r][1], c1));
-        }
-      }
-      return;
-    }
+    const bool full = nr == NR;
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
       if (r >= mr) break;
       float* cr = c + r * ldc;
-      if (overwrite) {
-        _mm256_maskstore_ps(cr, m0, _mm256_mul_ps(va, acc[r][0]));
-        _mm256_maskstore_ps(cr + 8, m1, _mm256_mul_ps(va, acc[r][1]));
-      } else {
-        const __m256 c0 = _mm256_mul_ps(vb, _mm256_maskload_ps(cr, m0));
-        const __m256 c1 = _mm256_mul_ps(vb, _mm256_maskload_ps(cr + 8, m1));
-        _mm256_maskstore_ps(cr, m0, _mm256_fmadd_ps(va, acc[r][0], c0));
-        _mm256_maskstore_ps(cr + 8, m1, _mm256_fmadd_ps(va, acc[r][1], c1));
-      }
+      update(cr, m0, acc[r][0], va, vb, overwrite, full);
+      update(cr + 8, m1, acc[r][1], va, vb, overwrite, full);
     }
   }
 };
@@ -111,34 +111,12 @@ struct Avx2DKernel {
     __m256i m[3];
     for (int v = 0; v < 3; ++v) m[v] = _mm256_cmpgt_epi64(_mm256_set1_epi64x(nr - 4 * v), lane);
     const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
-    if (nr == NR) {  // full width: plain stores (vmaskmovpd is microcoded and slow on AMD cores)
-#pragma GCC unroll 4
-      for (int r = 0; r < MR; ++r) {
-        if (r >= mr) break;
-        double* cr = c + r * ldc;
-        for (int v = 0; v < 3; ++v) {
-          if (overwrite) {
-            _mm256_storeu_pd(cr + 4 * v, _mm256_mul_pd(va, acc[r][v]));
-          } else {
-            const __m256d cv = _mm256_mul_pd(vb, _mm256_loadu_pd(cr + 4 * v));
-            _mm256_storeu_pd(cr + 4 * v, _mm256_fmadd_pd(va, acc[r][v], cv));
-          }
-        }
-      }
-      return;
-    }
+    const bool full = nr == NR;
 #pragma GCC unroll 4
     for (int r = 0; r < MR; ++r) {
       if (r >= mr) break;
       double* cr = c + r * ldc;
-      for (int v = 0; v < 3; ++v) {
-        if (overwrite) {
-          _mm256_maskstore_pd(cr + 4 * v, m[v], _mm256_mul_pd(va, acc[r][v]));
-        } else {
-          const __m256d cv = _mm256_mul_pd(vb, _mm256_maskload_pd(cr + 4 * v, m[v]));
-          _mm256_maskstore_pd(cr + 4 * v, m[v], _mm256_fmadd_pd(va, acc[r][v], cv));
-        }
-      }
+      for (int v = 0; v < 3; ++v) update(cr + 4 * v, m[v], acc[r][v], va, vb, overwrite, full);
     }
   }
 };
