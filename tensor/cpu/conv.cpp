@@ -1,4 +1,5 @@
-// Optimised convolution: the direct kernels where conv_use_direct says so (conv_direct.h), else
+// Optimised convolution: Winograd F(2x2, 3x3) where conv_use_winograd says so (conv_winograd.h), the
+// direct kernels where conv_use_direct says so (conv_direct.h), else
 // vol2col + gemm per (image, group, tile of output rows).
 //   forward   y_g [Og, OS]   = w_g [Og, CK] @ col [CK, OS]              (CK = Cg*KD*KH*KW, OS = OD*OH*OW)
 //   grad w    gw_g [Og, CK] += gy_g [Og, OS] @ col^T                    (images, tiles in order: deterministic)
@@ -19,6 +20,7 @@
 
 #include "tensor/cpu/conv.h"
 #include "tensor/cpu/conv_direct.h"
+#include "tensor/cpu/conv_winograd.h"
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/parallel.h"
 
@@ -58,6 +60,20 @@ T* workspace(int slot, int64_t n) {
     cap[slot] = n;
   }
   return buf[slot].get();
+}
+
+// y [N, O, OS] += bias [O] per channel (nothing when bias is null).
+template <class T>
+void add_bias(const ConvGeom& g, const T* bias, T* y) {
+  if (!bias) return;
+  const int64_t OS = g.out_size();
+  parallel_for(g.N * g.O, std::max<int64_t>(1, 32768 / std::max<int64_t>(OS, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T bv = bias[r % g.O];
+      T* yr = y + r * OS;
+      for (int64_t p = 0; p < OS; ++p) yr[p] += bv;
+    }
+  });
 }
 
 }  // namespace
@@ -129,6 +145,10 @@ void col2vol_add(const ConvGeom& g, const T* col, int64_t r0, int64_t r1, T* gx)
 
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  if (conv_use_winograd(g, ConvPass::Forward)) {
+    conv_winograd_forward(g, x, w, y, false);
+    return add_bias(g, bias, y);
+  }
   if (conv_use_direct(g, ConvPass::Forward)) return conv_direct_forward(g, x, w, bias, y);
   const int64_t Cg = g.Cg(), Og = g.Og(), CK = Cg * g.k_size(), IS = g.in_size(), OS = g.out_size();
   const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
@@ -150,19 +170,16 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
         gemm<T>(false, false, Og, TS, CK, T(1), wg, CK, col, TS, T(0), yg + r0 * OW, OS);
       }
     }
-  if (bias)
-    parallel_for(g.N * g.O, std::max<int64_t>(1, 32768 / std::max<int64_t>(OS, 1)), [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        const T bv = bias[r % g.O];
-        T* yr = y + r * OS;
-        for (int64_t p = 0; p < OS; ++p) yr[p] += bv;
-      }
-    });
+  add_bias(g, bias, y);
 }
 
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias) {
-  // Each gradient takes the direct kernels or vol2col + gemm on its own (the rule may differ).
+  // Each gradient takes Winograd, the direct kernels or vol2col + gemm on its own (the rules differ).
+  if (gx && conv_use_winograd(g, ConvPass::GradInput)) {
+    conv_winograd_grad_input(g, w, gy, gx);
+    gx = nullptr;
+  }
   if (gx && conv_use_direct(g, ConvPass::GradInput)) {
     conv_direct_grad_input(g, w, gy, gx);
     gx = nullptr;

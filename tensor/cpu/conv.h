@@ -5,13 +5,16 @@
 // Backward passes ACCUMULATE (+=) into gx / gw / gb; a null pointer means "not wanted".
 //
 // conv_*_ref (conv_ref.cpp) are plain loops, the spec. conv_* (conv.cpp) are the optimised path,
-// which picks one of two algorithms per pass (forward, input gradient, weight gradient):
+// which picks one of three algorithms per pass (forward, input gradient, weight gradient):
 //   vol2col + gemm (conv.cpp)   per (image, group): the general case, and large channel counts,
 //                               where the GEMM runs near peak;
 //   direct (conv_direct.h)      2-D, one group, few channels (decoder and head convs on large
-//                               images, the root conv): output rows as vectors, no col buffer.
-// conv_use_direct (conv_direct.cpp) holds the shape rule; set_conv_algo overrides it for tests and
-// benchmarks. Both are threaded over independent outputs, so results are bitwise reproducible for
+//                               images, the root conv): output rows as vectors, no col buffer;
+//   Winograd (conv_winograd.h)  2-D 3x3 stride 1 (forward and input gradient): 2.25x fewer
+//                               multiply-adds, 16 GEMMs per image; opt-in (ConvAlgo::Winograd)
+//                               until its transforms are vectorised (measured slower today).
+// conv_use_winograd and conv_use_direct hold the shape rules (Winograd is asked first); set_conv_algo
+// overrides them for tests and benchmarks. Both are threaded over independent outputs, so results are bitwise reproducible for
 // any thread count.
 #pragma once
 #include <array>
@@ -34,9 +37,10 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
 template <class T>
 void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gbias);
 
-// Which algorithm conv_forward / conv_backward use: Auto (the shape rule), Im2col (always vol2col +
-// gemm: the path before the direct kernels), Direct (direct wherever it supports the pass).
-enum class ConvAlgo { Auto, Im2col, Direct };
+// Which algorithm conv_forward / conv_backward use: Auto (the shape rules), Im2col (always vol2col +
+// gemm: the path before the direct kernels), Direct (direct wherever it supports the pass), Winograd
+// (F(2x2, 3x3), conv_winograd.h, wherever it supports the pass; vol2col + gemm elsewhere).
+enum class ConvAlgo { Auto, Im2col, Direct, Winograd };
 void set_conv_algo(ConvAlgo a);
 ConvAlgo conv_algo();
 struct ConvAlgoGuard {  // sets the algorithm for a scope

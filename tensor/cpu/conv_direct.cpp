@@ -369,7 +369,8 @@ bool conv_direct_supported(const ConvGeom& g, ConvPass pass) {
 //   for f64 too, so both types take the same path and the f64 gradient checks cover what f32 runs.
 bool conv_use_direct(const ConvGeom& g, ConvPass pass) {
   switch (t_algo) {
-    case ConvAlgo::Im2col: return false;
+    case ConvAlgo::Im2col:
+    case ConvAlgo::Winograd: return false;
     case ConvAlgo::Direct: return conv_direct_supported(g, pass);
     case ConvAlgo::Auto: break;
   }

@@ -42,6 +42,15 @@ std::vector<HarnessBackend>& backends() {
          f();
        },
        Device::CPU},
+      // Convolutions forced onto Winograd F(2x2, 3x3) wherever it applies (2-D 3x3 stride 1, forward
+      // and input gradient; vol2col + gemm for the rest): opt-in, the shape rule never picks it.
+      {"cpu-winograd", [] { return true; },
+       [](const std::function<void()>& f) {
+         cpu::ReferenceKernelsGuard g(false);
+         cpu::ConvAlgoGuard algo(cpu::ConvAlgo::Winograd);
+         f();
+       },
+       Device::CPU},
       // The CUDA backend's kernels run on the CPU (tests/harness/cuda_emu.h): the arithmetic a GPU
       // would run, checked on every machine. Installed as the CPU backend for the run.
       {"cuda-emu", [] { return true; },

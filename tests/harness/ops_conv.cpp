@@ -52,6 +52,12 @@ GB_HARNESS_CASES({
      [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {1, 1}, {1, 1}, 3)); }},
     {"conv2d", "3x3 pad 1 33 wide [1,2,3,33] -> 3", {in({1, 2, 3, 33}), in({3, 2, 3, 3}), in({3})},
      [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {1, 1})); }},
+    // Winograd F(2x2, 3x3) edges (column cpu-winograd): odd output sizes (partial 2x2 tiles), no
+    // padding, and padding 2 (the input gradient then runs with padding 0)
+    {"conv2d", "3x3 no pad N=2 odd sizes [2,3,8,9] -> 2", {in({2, 3, 8, 9}), in({2, 3, 3, 3}), in({2})},
+     [](const V& a) { return conv2d(a[0], a[1], a[2], c2({1, 1}, {0, 0})); }},
+    {"conv2d", "3x3 pad 2 [1,2,6,5] -> 3, no bias", {in({1, 2, 6, 5}), in({3, 2, 3, 3})},
+     [](const V& a) { return conv2d(a[0], a[1], Tensor(), c2({1, 1}, {2, 2})); }},
     {"conv2d", "3x2 kernel stride (2,1) pad (0,1) [1,2,7,6] -> 2", {in({1, 2, 7, 6}), in({2, 2, 3, 2}), in({2})},
      [](const V& a) { return conv2d(a[0], a[1], a[2], c2({2, 1}, {0, 1})); }},
     {"conv2d", "kernel = input 3x3 no pad [2,1,3,3] -> 1", {in({2, 1, 3, 3}), in({1, 1, 3, 3}), in({1})},
