@@ -2,13 +2,26 @@
 
 #include <algorithm>
 #include <memory>
-#include <vector>
 
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/parallel.h"
 
 namespace gb::cpu {
 namespace {
+
+// Grow-only scratch per calling thread (slot 0: U, 1: V, 2: M, 3: rotated weights), never zeroed:
+// every element read is written first. Fresh zeroed vectors per call cost more than the transforms
+// (tens of MB of page faults at the decoder's shapes).
+template <class T>
+T* scratch(int slot, int64_t n) {
+  thread_local std::unique_ptr<T[]> buf[4];
+  thread_local int64_t cap[4] = {0, 0, 0, 0};
+  if (cap[slot] < n) {
+    buf[slot].reset(new T[(size_t)n]);
+    cap[slot] = n;
+  }
+  return buf[slot].get();
+}
 
 bool is_2d_3x3_s1(const ConvGeom& g) {
   return g.groups == 1 && g.in[0] == 1 && g.k[0] == 1 && g.out[0] == 1 && g.k[1] == 3 && g.k[2] == 3 &&
@@ -61,11 +74,17 @@ void transform_input(const ConvGeom& g, const T* x, int64_t C, int64_t ty0, int6
       for (int64_t tx = 0; tx < tw; ++tx) {
         T d[4][4];
         const int64_t y0 = 2 * ty - ph, x0 = 2 * tx - pw;
-        for (int i = 0; i < 4; ++i) {
-          const int64_t yy = y0 + i;
-          for (int j = 0; j < 4; ++j) {
-            const int64_t xx = x0 + j;
-            d[i][j] = (yy >= 0 && yy < H && xx >= 0 && xx < W) ? xc[yy * W + xx] : T(0);
+        if (y0 >= 0 && y0 + 3 < H && x0 >= 0 && x0 + 3 < W) {  // interior: no padding to test
+          const T* p = xc + y0 * W + x0;
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j) d[i][j] = p[i * W + j];
+        } else {
+          for (int i = 0; i < 4; ++i) {
+            const int64_t yy = y0 + i;
+            for (int j = 0; j < 4; ++j) {
+              const int64_t xx = x0 + j;
+              d[i][j] = (yy >= 0 && yy < H && xx >= 0 && xx < W) ? xc[yy * W + xx] : T(0);
+            }
           }
         }
         T s[4][4];  // B^T d
@@ -130,17 +149,17 @@ void forward_with(const ConvGeom& g, const T* U, const T* x, T* y, bool accumula
   const int64_t C = g.C, O = g.O, OH = g.out[1], OW = g.out[2];
   const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2;
   const int64_t rows = chunk_tile_rows(C, tw, th);
-  std::vector<T> V((size_t)(16 * C * rows * tw)), M((size_t)(16 * O * rows * tw));
+  T* V = scratch<T>(1, 16 * C * rows * tw);  // [16][C][chunk tiles]
+  T* M = scratch<T>(2, 16 * O * rows * tw);  // [16][O][chunk tiles]
   for (int64_t n = 0; n < g.N; ++n) {
     const T* xn = x + n * C * g.in[1] * g.in[2];
     T* yn = y + n * O * OH * OW;
     for (int64_t ty0 = 0; ty0 < th; ty0 += rows) {
       const int64_t ty1 = std::min(th, ty0 + rows), Tn = (ty1 - ty0) * tw;
-      transform_input(g, xn, C, ty0, ty1, tw, V.data());
+      transform_input(g, xn, C, ty0, ty1, tw, V);
       for (int xi = 0; xi < 16; ++xi)
-        gemm<T>(false, false, O, Tn, C, T(1), U + xi * O * C, C, V.data() + xi * C * Tn, Tn, T(0),
-                M.data() + xi * O * Tn, Tn);
-      transform_output(g, M.data(), O, ty0, ty1, tw, yn, accumulate);
+        gemm<T>(false, false, O, Tn, C, T(1), U + xi * O * C, C, V + xi * C * Tn, Tn, T(0), M + xi * O * Tn, Tn);
+      transform_output(g, M, O, ty0, ty1, tw, yn, accumulate);
     }
   }
 }
@@ -159,10 +178,11 @@ bool conv_use_winograd(const ConvGeom& g, ConvPass pass) {
     case ConvAlgo::Auto: break;
   }
   // Not chosen by the shape rule yet: at R50-ViT-B_16's decoder shapes (2 cores, AVX2, bench/RESULTS.md)
-  // it was 0.11-0.87x the speed of the better of vol2col + gemm and the direct kernels at 10 of 11
-  // shapes (1.06-1.16x at C 512, O 128, 56x56 only). The 2.25x fewer multiply-adds are lost in the
-  // scalar, bounds-checked input and output transforms; vectorised transforms (8 tiles per vector)
-  // are the next step. ConvAlgo::Winograd runs it for tests and benchmarks.
+  // it beat the better of vol2col + gemm and the direct kernels only at C 512 / O 128 on 56x56
+  // (forward 1.12x, input gradient 1.38x), the input gradient at C 1024 (1.10x) and the forward at
+  // C 256 / O 256 on 28x28 (1.06x), and lost at the rest (0.30-0.99x): the 2.25x fewer multiply-adds
+  // are mostly lost in the scalar transforms. Vectorised transforms (8 tiles per vector) are the next
+  // step; ConvAlgo::Winograd runs it for tests and benchmarks.
   (void)g;
   (void)pass;
   return false;
@@ -170,9 +190,9 @@ bool conv_use_winograd(const ConvGeom& g, ConvPass pass) {
 
 template <class T>
 void conv_winograd_forward(const ConvGeom& g, const T* x, const T* w, T* y, bool accumulate) {
-  std::vector<T> U((size_t)(16 * g.O * g.C));
-  transform_weights(g.O, g.C, w, U.data());
-  forward_with(g, U.data(), x, y, accumulate);
+  T* U = scratch<T>(0, 16 * g.O * g.C);  // [16][O][C]
+  transform_weights(g.O, g.C, w, U);
+  forward_with(g, U, x, y, accumulate);
 }
 
 template <class T>
@@ -185,11 +205,11 @@ void conv_winograd_grad_input(const ConvGeom& g, const T* w, const T* gy, T* gx)
   t.in = g.out;
   t.out = g.in;
   t.pad = {0, 2 - g.pad[1], 2 - g.pad[2]};
-  std::vector<T> wr((size_t)(g.C * g.O * 9));
+  T* wr = scratch<T>(3, g.C * g.O * 9);  // [C][O][3][3]
   for (int64_t o = 0; o < g.O; ++o)
     for (int64_t c = 0; c < g.C; ++c)
-      for (int k = 0; k < 9; ++k) wr[(size_t)((c * g.O + o) * 9 + (8 - k))] = w[(o * g.C + c) * 9 + k];
-  conv_winograd_forward(t, gy, wr.data(), gx, true);
+      for (int k = 0; k < 9; ++k) wr[(c * g.O + o) * 9 + (8 - k)] = w[(o * g.C + c) * 9 + k];
+  conv_winograd_forward(t, gy, wr, gx, true);
 }
 
 template void conv_winograd_forward<float>(const ConvGeom&, const float*, const float*, float*, bool);

@@ -25,6 +25,17 @@ Registrar::Registrar(std::vector<OpCase> cs) {
   for (auto& c : cs) registry().push_back(std::move(c));
 }
 
+// A column of the optimised CPU kernels with every convolution pass given to one algorithm.
+static HarnessBackend cpu_with_conv_algo(const char* name, cpu::ConvAlgo a) {
+  return {name, [] { return true; },
+          [a](const std::function<void()>& f) {
+            cpu::ReferenceKernelsGuard g(false);
+            cpu::ConvAlgoGuard algo(a);
+            f();
+          },
+          Device::CPU};
+}
+
 std::vector<HarnessBackend>& backends() {
   static std::vector<HarnessBackend> b = {
       {"cpu-opt", [] { return true; },
@@ -35,22 +46,10 @@ std::vector<HarnessBackend>& backends() {
        Device::CPU},
       // The optimised kernels with convolutions forced onto vol2col + gemm: the shape rule sends
       // the small cases to the direct kernels (cpu-opt), and both algorithms stay checked.
-      {"cpu-im2col", [] { return true; },
-       [](const std::function<void()>& f) {
-         cpu::ReferenceKernelsGuard g(false);
-         cpu::ConvAlgoGuard algo(cpu::ConvAlgo::Im2col);
-         f();
-       },
-       Device::CPU},
+      cpu_with_conv_algo("cpu-im2col", cpu::ConvAlgo::Im2col),
       // Convolutions forced onto Winograd F(2x2, 3x3) wherever it applies (2-D 3x3 stride 1, forward
       // and input gradient; vol2col + gemm for the rest): opt-in, the shape rule never picks it.
-      {"cpu-winograd", [] { return true; },
-       [](const std::function<void()>& f) {
-         cpu::ReferenceKernelsGuard g(false);
-         cpu::ConvAlgoGuard algo(cpu::ConvAlgo::Winograd);
-         f();
-       },
-       Device::CPU},
+      cpu_with_conv_algo("cpu-winograd", cpu::ConvAlgo::Winograd),
       // The CUDA backend's kernels run on the CPU (tests/harness/cuda_emu.h): the arithmetic a GPU
       // would run, checked on every machine. Installed as the CPU backend for the run.
       {"cuda-emu", [] { return true; },
