@@ -32,7 +32,7 @@ template <class F> static void fill_words(Generator& g, Tensor& t, const char* o
       }
     });
   });
-  g.set_offset(base + (n + 3) / 4);
+  g.set_offset(base + (uint64_t)blocks);
 }
 
 void Generator::uniform_(Tensor& t, double lo, double hi) {

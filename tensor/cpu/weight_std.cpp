@@ -24,10 +24,10 @@ template <class T>
 void weight_standardize_forward_fast(int64_t O, int64_t K, const T* w, double eps, T* y) {
   parallel_for(O, grain(K), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
-      double mean, rstd;
-      row_stats(w + o * K, K, eps, mean, rstd);
       const T* __restrict r = w + o * K;
       T* __restrict out = y + o * K;
+      double mean, rstd;
+      row_stats(r, K, eps, mean, rstd);
       for (int64_t k = 0; k < K; ++k) out[k] = (T)(((double)r[k] - mean) * rstd);
     }
   });
