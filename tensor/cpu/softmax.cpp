@@ -2,14 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
+#include "tensor/cpu/kernel_mode.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/cpu/softmax_fast.h"
 
 namespace gb::cpu {
 
 template <class T>
 void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
   if (n == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1 && x != y && !use_reference_kernels()) {  // contiguous rows: the vectorised loops
+      parallel_for(outer, std::max<int64_t>(1, 16384 / n),
+                   [&](int64_t b, int64_t e) { softmax_f32_rows(x + b * n, y + b * n, e - b, n, log); });
+      return;
+    }
+  }
   // Line l = o * inner + i starts at o * n * inner + i, stride inner. Consecutive lines of one chunk
   // touch neighbouring addresses, so strided lines (inner > 1) still stream through the cache.
   parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
@@ -41,6 +51,15 @@ void softmax_forward(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, 
 
 template <class T>
 void softmax_backward(const T* gy, const T* y, T* gx, int64_t outer, int64_t n, int64_t inner, bool log) {
+  if (n == 0) return;
+  if constexpr (std::is_same_v<T, float>) {
+    if (inner == 1 && gx != gy && gx != y && !use_reference_kernels()) {
+      parallel_for(outer, std::max<int64_t>(1, 16384 / n), [&](int64_t b, int64_t e) {
+        softmax_f32_rows_backward_add(gy + b * n, y + b * n, gx + b * n, e - b, n, log);
+      });
+      return;
+    }
+  }
   parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
     for (int64_t l = b; l < e; ++l) {
       const int64_t base = (l / inner) * n * inner + l % inner;

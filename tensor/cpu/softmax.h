@@ -1,6 +1,7 @@
 // Softmax / log-softmax kernels (CPU reference). The reduced dimension is viewed as the middle of a
 // contiguous [outer, n, inner] buffer; each line (o, :, i) is handled by one thread, max-shifted for
-// stability, with the exponential sum accumulated in double. Backward ADDS into gx.
+// stability, with the exponential sum accumulated in double. Backward ADDS into gx. f32 with inner = 1
+// takes the vectorised loops of softmax_fast.h unless the reference-kernel switch is on.
 #pragma once
 #include <cstdint>
 

@@ -28,10 +28,16 @@ GB_HARNESS_CASES({
     {"softmax", "dim 1 of [3,7,5]", {in_range({3, 7, 5}, -3, 3)}, [](const V& a) { return softmax(a[0], 1); }},
     {"softmax", "dim -1 of [2,33]", {in_range({2, 33}, -3, 3)}, [](const V& a) { return softmax(a[0], -1); }},
     {"softmax", "dim -1 non-contiguous [4,7]", {in_nc({4, 7})}, [](const V& a) { return softmax(a[0], -1); }},
+    // Rows as long as the ViT's attention rows (196 tokens; 197 = 12 full vector blocks + a tail), with
+    // a wide logit range: the vectorised f32 path (softmax_fast.h) against the reference.
+    {"softmax", "dim -1 of [6,197] wide range", {in_range({6, 197}, -30, 30)},
+     [](const V& a) { return softmax(a[0], -1); }},
     {"softmax", "dim 1 size 1 [3,1,5]", {in({3, 1, 5})}, [](const V& a) { return softmax(a[0], 1); }},
     {"log_softmax", "dim 0 of [3,7,5]", {in_range({3, 7, 5}, -3, 3)}, [](const V& a) { return log_softmax(a[0], 0); }},
     {"log_softmax", "dim 1 of [2,3,5,7]", {in_range({2, 3, 5, 7}, -3, 3)}, [](const V& a) { return log_softmax(a[0], 1); }},
     {"log_softmax", "dim -1 non-contiguous [5,33]", {in_nc({5, 33})}, [](const V& a) { return log_softmax(a[0], -1); }},
+    {"log_softmax", "dim -1 of [4,50] wide range", {in_range({4, 50}, -30, 30)},
+     [](const V& a) { return log_softmax(a[0], -1); }},
     // ---- cross_entropy
     {"cross_entropy", "[4,3] logits, [4] targets", {in_range({4, 3}, -3, 3), in_labels({4}, 3)},
      [](const V& a) { return cross_entropy(a[0], a[1]); }},

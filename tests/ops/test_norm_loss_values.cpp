@@ -8,7 +8,9 @@
 
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "tensor/cpu/gemm_kernels.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/cpu/softmax_fast.h"
 
 using namespace gb;
 
@@ -259,7 +261,77 @@ TEST(SoftmaxValues, SumsToOneOverTheChosenDim) {
   for (double v : s.to_vector()) EXPECT_NEAR(v, 1.0, 1e-14);
 }
 
+// The vectorised f32 row loops (tensor/cpu/softmax_fast.h), each instruction set the CPU has, against
+// the formula in double: rows shorter than a vector, exactly one, with a tail, the ViT's 196 tokens.
+TEST(SoftmaxValues, VectorisedRowsMatchTheDoubleFormulaOnEveryIsa) {
+  using Fwd = void (*)(const float*, float*, int64_t, int64_t, bool);
+  using Bwd = void (*)(const float*, const float*, float*, int64_t, int64_t, bool);
+  std::vector<std::pair<Fwd, Bwd>> isas = {{cpu::softmax_f32_rows, cpu::softmax_f32_rows_backward_add}};
+  if (cpu::cpu_has_avx2_fma()) isas.push_back({cpu::softmax_f32_rows_avx2, cpu::softmax_f32_rows_backward_add_avx2});
+  if (cpu::cpu_has_avx512())
+    isas.push_back({cpu::softmax_f32_rows_avx512, cpu::softmax_f32_rows_backward_add_avx512});
+  for (int64_t n : {1, 7, 16, 33, 196, 197}) {
+    const int64_t rows = 3;
+    std::vector<float> x((size_t)(rows * n)), gy(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = (float)(30.0 * std::sin(0.7 * (double)i + 0.3));  // [-30, 30]
+      gy[i] = (float)std::cos(1.3 * (double)i);
+    }
+    for (bool log : {false, true}) {
+      // The formula in double: p = exp(x - max) / sum, y = p or log p; backward into gx = 0.25.
+      std::vector<double> ref(x.size()), gref(x.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x.data() + r * n;
+        double mx = xr[0], z = 0, sgy = 0, sgp = 0;
+        for (int64_t k = 0; k < n; ++k) mx = std::max(mx, (double)xr[k]);
+        for (int64_t k = 0; k < n; ++k) z += std::exp((double)xr[k] - mx);
+        for (int64_t k = 0; k < n; ++k) {
+          const double p = std::exp((double)xr[k] - mx) / z, g = gy[(size_t)(r * n + k)];
+          ref[(size_t)(r * n + k)] = log ? (double)xr[k] - mx - std::log(z) : p;
+          sgy += g;
+          sgp += g * p;
+        }
+        for (int64_t k = 0; k < n; ++k) {
+          const double p = std::exp((double)xr[k] - mx) / z, g = gy[(size_t)(r * n + k)];
+          gref[(size_t)(r * n + k)] = 0.25 + (log ? g - p * sgy : p * (g - sgp));
+        }
+      }
+      for (auto [fwd, bwd] : isas) {
+        std::vector<float> y(x.size()), gx(x.size(), 0.25f);
+        fwd(x.data(), y.data(), rows, n, log);
+        bwd(gy.data(), y.data(), gx.data(), rows, n, log);
+        for (size_t i = 0; i < x.size(); ++i) {
+          // f32's rounding of x - max (up to 60 here) alone moves exp by up to 60 * 2^-24 relative.
+          const double tol = log ? 1e-5 * std::max(1.0, std::fabs(ref[i])) : 5e-6 * ref[i] + 1e-37;
+          ASSERT_NEAR(y[i], ref[i], tol) << "n " << n << " log " << log << " at " << i;
+          ASSERT_NEAR(gx[i], gref[i], 2e-5) << "n " << n << " log " << log << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- determinism across thread counts
+TEST(SoftmaxDeterminism, AttentionRowsBitwiseIdenticalForAnyThreadCount) {
+  auto run = [](int threads) {
+    cpu::set_num_threads(threads);
+    Generator gen(5);
+    Tensor a = Tensor::empty({2, 12, 196, 196}), g = Tensor::empty({2, 12, 196, 196});
+    gen.uniform_(a, -8, 8);
+    gen.uniform_(g, -1, 1);
+    a.set_requires_grad();
+    Tensor y = softmax(a, -1);
+    sum(mul(y, g)).backward();
+    return std::make_pair(y.to_vector_as<float>(), a.grad().to_vector_as<float>());
+  };
+  const int prev = cpu::num_threads();
+  auto one = run(1), many = run(3);
+  cpu::set_num_threads(prev);
+  ASSERT_EQ(one.first.size(), many.first.size());
+  EXPECT_EQ(0, std::memcmp(one.first.data(), many.first.data(), one.first.size() * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(one.second.data(), many.second.data(), one.second.size() * sizeof(float)));
+}
+
 TEST(NormDeterminism, BitwiseIdenticalForAnyThreadCount) {
   auto run = [](int threads) {
     cpu::set_num_threads(threads);
