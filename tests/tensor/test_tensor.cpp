@@ -160,6 +160,33 @@ TEST(Parallel, EveryIndexOnceAnyThreadCount) {
   cpu::set_num_threads(2);
 }
 
+// Many short regions back to back, with fewer chunks than workers now and then (workers that sit a
+// region out must not run the next one twice) and pool resizes between: the hot-worker handshake of
+// tensor/cpu/parallel.cpp. A lost wake-up hangs here; a double run or a skipped chunk miscounts.
+TEST(Parallel, ManyShortRegionsEveryIndexOnce) {
+  for (int threads : {2, 3, 4}) {
+    cpu::set_num_threads(threads);
+    std::vector<int> hits(64, 0);
+    int64_t expect = 0;
+    for (int r = 0; r < 5000; ++r) {
+      const int64_t n = 1 + r % 7;  // 1..7 items, grain 1: 1..threads chunks
+      cpu::parallel_for(n, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) hits[(size_t)i]++;
+      });
+      expect += n;
+    }
+    int64_t total = 0;
+    for (int h : hits) total += h;
+    ASSERT_EQ(total, expect) << threads << " threads";
+    for (int64_t i = 0; i < 7; ++i) {
+      int64_t want = 0;
+      for (int r = 0; r < 5000; ++r) want += (1 + r % 7) > i;
+      ASSERT_EQ(hits[(size_t)i], want) << "index " << i << ", " << threads << " threads";
+    }
+  }
+  cpu::set_num_threads(2);
+}
+
 TEST(Tensor, UndefinedTensorGivesErrorsNotCrashes) {
   Tensor u;
   EXPECT_FALSE(u.defined());
