@@ -16,8 +16,8 @@ thread_local bool t_in_parallel = false;
 
 // Workers stay hot between regions: after a region each one spins on the state word for up to
 // kSpin before it sleeps on the condition variable, and the caller spins on the pending count
-// before it does (kSpin, yielding between polls). Without the spin every region paid a futex wake-up of a sleeping vCPU: an empty
-// parallel_for cost 16-18 us on the 2-core KVM guests, a model's forward has 800+ regions
+// before it does (kSpin, yielding between polls). Without the spin every region paid a futex
+// wake-up of a sleeping vCPU: an empty parallel_for cost 16-18 us on the 2-core KVM guests, a model's forward has 800+ regions
 // (R50-ViT-B_16: 835, an input-gradient step 2,015; tiny: 183), and OpenMP (PyTorch's pool) spins
 // the same way. Chunking is unchanged (static: chunk c of `chunks` runs on worker c), so results
 // are the same bits as before for any thread count.
@@ -84,7 +84,9 @@ class Pool {
 
   void loop(int id, uint64_t seen) {
     t_in_parallel = true;
-    auto news = [&] { return quit_.load(std::memory_order_acquire) || (state_.load(std::memory_order_acquire) >> 16) != seen; };
+    auto news = [&] {
+      return quit_.load(std::memory_order_acquire) || (state_.load(std::memory_order_acquire) >> 16) != seen;
+    };
     while (true) {
       if (!spin_until(news)) {
         std::unique_lock<std::mutex> lk(m_);
