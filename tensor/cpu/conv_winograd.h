@@ -1,9 +1,9 @@
 // Winograd F(2x2, 3x3) convolution for 2-D 3x3 stride-1 convolutions (Lavin and Gray, "Fast
 // Algorithms for Convolutional Neural Networks", CVPR 2016): each 2x2 output tile is computed from
 // its 4x4 input tile with 16 multiplies per (input, output) channel pair instead of 36: 2.25x fewer
-// multiply-adds than vol2col + GEMM or the direct kernels. Opt-in for now (ConvAlgo::Winograd): the
-// transforms below are scalar, and measured slower than the other paths at most shapes
-// (conv_use_winograd says where and by how much).
+// multiply-adds than vol2col + GEMM or the direct kernels. Chosen by shape (conv_use_winograd says
+// where and by how much); ConvAlgo::Winograd forces it wherever it applies. The transforms work on
+// whole rows of tiles, elementwise along the row, so the compiler vectorises them.
 //   weights  U[xi][o][c] = (G g_oc G^T)[xi]          G 4x3, xi = 4 * row + col of the 4x4 transform
 //   input    V[xi][c][t] = (B^T d_ct B)[xi]          d_ct the 4x4 input tile t of channel c (zero
 //                                                    outside the image: the padding)
@@ -25,8 +25,8 @@ namespace gb::cpu {
 // The shapes the transform handles for a pass: 2-D, 3x3, stride 1, dilation 1, one group, pad <= 2
 // in each dimension (GradWeight: never).
 bool conv_winograd_supported(const ConvGeom& g, ConvPass pass);
-// The shape rule (with set_conv_algo: Winograd forces it wherever supported; Auto, Im2col and Direct
-// never choose it yet).
+// The shape rule (with set_conv_algo: Winograd forces it wherever supported; Im2col and Direct never
+// choose it; Auto chooses it at large enough shapes).
 bool conv_use_winograd(const ConvGeom& g, ConvPass pass);
 
 // y = conv(x, w) (no bias), or y += conv(x, w) when accumulate.

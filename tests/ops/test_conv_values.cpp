@@ -15,6 +15,7 @@
 #include "autograd/ops.h"
 #include "tensor/cpu/conv.h"
 #include "tensor/cpu/conv_direct.h"
+#include "tensor/cpu/conv_winograd.h"
 #include "tensor/cpu/gemm_kernels.h"
 #include "tensor/cpu/kernel_mode.h"
 #include "tensor/cpu/parallel.h"
@@ -539,4 +540,83 @@ TEST(ConvDirect, ShapeRuleAndHarnessCasesTakeDirectPath) {
       EXPECT_EQ(n.grad_weight, 1) << what;
       EXPECT_EQ(n.grad_input, op.o.stride[0] == 1 ? 1 : 0) << what;  // a strided gx is not supported
     }
+}
+
+// ---------------------------------------------------------------- Winograd F(2x2, 3x3)
+// Forced on (ConvAlgo::Winograd) at shapes the op harness's small cases do not reach: channel counts
+// past one 16-kernel run of the weight transform (with a partial run, in both the forward and the
+// adjoint layout), C != O, odd maps (partial tiles), every padding it takes, and a scratch budget so
+// small that every tile row is its own chunk. Against the reference loops in f64; the weight gradient
+// stays on vol2col and is checked too.
+TEST(ConvWinograd, MatchesReferenceAcrossChannelRunsPaddingsAndChunks) {
+  const DirectCase cases[] = {
+      {"3x3 pad 1 [1,37,9,11] -> 21, bias", 1, 37, 21, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {"3x3 pad 0 [2,20,8,7] -> 33", 2, 20, 33, 8, 7, 3, 3, 1, 1, 0, 0, 1, 1, false},
+      {"3x3 pad 2 [1,17,5,6] -> 16", 1, 17, 16, 5, 6, 3, 3, 1, 1, 2, 2, 1, 1, false},
+      {"3x3 pad (1,0) [1,16,7,10] -> 18", 1, 16, 18, 7, 10, 3, 3, 1, 1, 1, 0, 1, 1, true},
+  };
+  const int64_t saved = cpu::conv_tile_elems();
+  for (const auto& c : cases) {
+    const cpu::ConvGeom g = direct_geom(c);
+    ASSERT_TRUE(cpu::conv_winograd_supported(g, cpu::ConvPass::Forward)) << c.name;
+    const auto want = run_conv<double>(g, c.bias, /*reference=*/true);
+    cpu::ConvAlgoGuard wino(cpu::ConvAlgo::Winograd);
+    for (int64_t budget : {saved, int64_t(1)}) {
+      cpu::set_conv_tile_elems(budget);
+      const std::string what = std::string(c.name) + (budget == 1 ? ", one tile row per chunk" : "");
+      expect_close(run_conv<float>(g, c.bias), want, 2e-5, what + " f32");
+      expect_close(run_conv<double>(g, c.bias), want, 1e-12, what + " f64");
+    }
+  }
+  cpu::set_conv_tile_elems(saved);
+}
+
+// Winograd gives the same bits for 1, 2 and 3 threads, and for an image alone or inside a batch
+// (the rule and the transforms look at one image at a time).
+TEST(ConvWinograd, BitwiseAcrossThreadCountsAndBatch) {
+  const int saved = cpu::num_threads();
+  const DirectCase batch{"", 3, 24, 20, 10, 13, 3, 3, 1, 1, 1, 1, 1, 1, false};
+  DirectCase single = batch;
+  single.N = 1;
+  cpu::ConvAlgoGuard wino(cpu::ConvAlgo::Winograd);
+  cpu::set_num_threads(1);
+  const auto one = run_conv<float>(direct_geom(batch), false);
+  for (int t : {2, 3}) {
+    cpu::set_num_threads(t);
+    const auto other = run_conv<float>(direct_geom(batch), false);
+    for (size_t k = 0; k < 2; ++k)  // y and gx (gw is vol2col's, checked elsewhere)
+      EXPECT_EQ(one[k], other[k]) << "buffer " << k << " differs with " << t << " threads";
+  }
+  // run_conv fills x from one seed, so the single image is the batch's first one.
+  const auto alone = run_conv<float>(direct_geom(single), false);
+  const size_t ny = alone[0].size();
+  EXPECT_TRUE(std::equal(alone[0].begin(), alone[0].end(), one[0].begin())) << "first image's y differs from the batch's";
+  EXPECT_EQ(ny * 3, one[0].size());
+  cpu::set_num_threads(saved);
+}
+
+// The shape rule: R50-ViT-B_16's decoder and 28 x 28-or-larger stages take Winograd for the forward
+// and the input gradient; thin channel counts, 14 x 14 maps, strides, the weight gradient and the
+// Im2col / Direct settings do not; the verdict never depends on the batch.
+TEST(ConvWinograd, ShapeRuleTakesWideLargeMapsOnly) {
+  auto geom = [](int64_t N, int64_t C, int64_t O, int64_t H, int64_t s) {
+    return direct_geom(DirectCase{"", N, C, O, H, H, 3, 3, s, s, 1, 1, 1, 1, false});
+  };
+  using P = cpu::ConvPass;
+  for (int64_t N : {1, 4}) {
+    for (const auto& g : {geom(N, 1024, 256, 28, 1), geom(N, 512, 128, 56, 1), geom(N, 192, 64, 112, 1),
+                          geom(N, 64, 64, 55, 1), geom(N, 128, 128, 28, 1)})
+      for (P p : {P::Forward, P::GradInput}) {
+        EXPECT_TRUE(cpu::conv_use_winograd(g, p)) << N << "x" << g.C << "->" << g.O << " on " << g.in[1];
+        EXPECT_FALSE(cpu::conv_use_winograd(g, P::GradWeight));
+      }
+    for (const auto& g : {geom(N, 256, 256, 14, 1), geom(N, 768, 512, 14, 1), geom(N, 64, 16, 224, 1),
+                          geom(N, 16, 64, 224, 1), geom(N, 128, 128, 56, 2)})
+      for (P p : {P::Forward, P::GradInput})
+        EXPECT_FALSE(cpu::conv_use_winograd(g, p)) << N << "x" << g.C << "->" << g.O << " on " << g.in[1];
+  }
+  for (cpu::ConvAlgo a : {cpu::ConvAlgo::Im2col, cpu::ConvAlgo::Direct}) {
+    cpu::ConvAlgoGuard forced(a);
+    EXPECT_FALSE(cpu::conv_use_winograd(geom(1, 512, 128, 56, 1), P::Forward));
+  }
 }
