@@ -1,9 +1,6 @@
 #include "tensor/cpu/host_cache.h"
 
-#include <cstdint>
 #include <cstdlib>
-#include <algorithm>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -28,7 +25,7 @@ size_t limit_from_env() {
     const long long v = std::strtoll(e, &end, 10);
     if (end != e && v >= 0) return (size_t)v << 20;
   }
-  return SIZE_MAX;  // no fixed cap: the high-water mark bounds the cache (host_cache.h)
+  return size_t(1024) << 20;
 }
 
 struct Cache {
@@ -36,23 +33,8 @@ struct Cache {
   std::map<size_t, std::vector<void*>> free;  // block size -> cached buffers
   std::unordered_map<void*, size_t> block;    // live cached-path buffer -> its block size
   size_t cached = 0, limit = limit_from_env();
-  size_t live = 0, peak = 0;  // bytes handed out now / at most (blocks of `block`)
-  int64_t hits = 0, misses = 0, evictions = 0;
+  int64_t hits = 0, misses = 0;
   ~Cache() { release_locked(); }
-  // Hands back cached blocks, largest first, until live + cached <= peak.
-  void evict_to_mark_locked() {
-    while (live + cached > peak && !free.empty()) {
-      auto it = std::prev(free.end());
-      if (it->second.empty()) {
-        free.erase(it);
-        continue;
-      }
-      std::free(it->second.back());
-      it->second.pop_back();
-      cached -= it->first;
-      ++evictions;
-    }
-  }
   void release_locked() {
     for (auto& [cls, v] : free)
       for (void* p : v) std::free(p);
@@ -82,26 +64,15 @@ void* host_alloc(size_t nbytes) {
       it->second.pop_back();
       c.cached -= it->first;
       c.block[p] = it->first;
-      c.live += it->first;
       ++c.hits;
       return p;
     }
     ++c.misses;
   }
-  {  // make room under the mark before the new block raises what this process holds
-    std::lock_guard<std::mutex> lk(c.mu);
-    c.peak = std::max(c.peak, c.live + cls);
-    c.live += cls;
-    c.evict_to_mark_locked();
-    c.live -= cls;
-  }
   void* p = std::aligned_alloc(64, cls);  // cls is a multiple of 64 (>= 64 KiB, steps of >= 8 KiB)
   if (p) {
     std::lock_guard<std::mutex> lk(c.mu);
     c.block[p] = cls;
-    c.live += cls;
-    c.peak = std::max(c.peak, c.live);
-    c.evict_to_mark_locked();  // another thread may have cached a block meanwhile
   }
   return p;
 }
@@ -117,11 +88,8 @@ void host_free(void* p, size_t nbytes) {
     std::lock_guard<std::mutex> lk(c.mu);
     auto b = c.block.find(p);
     const size_t size = b != c.block.end() ? b->second : size_class(nbytes);
-    if (b != c.block.end()) {
-      c.block.erase(b);
-      c.live -= size;
-    }
-    if (c.cached + size <= c.limit && c.live + c.cached + size <= c.peak) {
+    if (b != c.block.end()) c.block.erase(b);
+    if (c.cached + size <= c.limit) {
       c.free[size].push_back(p);
       c.cached += size;
       return;
@@ -133,7 +101,7 @@ void host_free(void* p, size_t nbytes) {
 HostCacheStats host_cache_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lk(c.mu);
-  return {c.hits, c.misses, (int64_t)c.cached, (int64_t)c.live, (int64_t)c.peak, c.evictions};
+  return {c.hits, c.misses, (int64_t)c.cached};
 }
 
 void host_cache_release() {

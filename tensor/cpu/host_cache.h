@@ -6,16 +6,9 @@
 // again for a request of the same class or up to 1.5x smaller (best fit).
 //   size class: the request rounded up to 1/8 of its power of two (at most 12.5 % larger; only the
 //               requested bytes are ever touched, so the rounding costs address space, not RSS)
-//   high water: live (handed out) + cached bytes never exceed the most bytes ever live at once: a
-//               free is cached only within that mark, and a new block that would push the sum past
-//               it first evicts cached blocks (largest first). A loop that repeats a step keeps
-//               every buffer it needs (no page faults after the first steps) and holds no more than
-//               its own peak. A fixed cap (1 GiB before) dropped a third of R50's batch-4 training
-//               buffers every step: 215,000 page faults per step, 0 with this rule.
-//   cap:        besides, at most host_cache_limit() bytes are kept (GLASSBOX_HOST_CACHE_MB; default
-//               none); 0 under AddressSanitizer, which must see every free to catch a use after free
-// host_cache_release() hands the cached blocks back, e.g. after a one-off pass much larger than the
-// work that follows.
+//   cap:        at most host_cache_limit() bytes are kept (GLASSBOX_HOST_CACHE_MB, default 1024);
+//               a buffer freed past the cap goes back to the C library; 0 under AddressSanitizer,
+//               which must see every free to catch a use after free
 // Thread-safe (one mutex). Buffers are 64-byte aligned, like every Storage.
 #pragma once
 #include <cstddef>
@@ -31,13 +24,10 @@ void host_free(void* p, size_t nbytes);  // nbytes: what was passed to host_allo
 struct HostCacheStats {
   int64_t hits = 0, misses = 0;  // cached-size requests served from the cache / from the C library
   int64_t cached_bytes = 0;      // bytes on the free lists now
-  int64_t live_bytes = 0;        // bytes in cached-size blocks handed out and not yet freed
-  int64_t peak_live_bytes = 0;   // the most live_bytes ever (the high-water mark)
-  int64_t evictions = 0;         // cached blocks handed back to keep live + cached within the mark
 };
 HostCacheStats host_cache_stats();
 void host_cache_release();           // hands every cached buffer back to the C library
 void set_host_cache_limit(size_t bytes);  // 0 disables caching (and releases what is cached)
-size_t host_cache_limit();                // SIZE_MAX: no cap besides the high-water mark
+size_t host_cache_limit();
 
 }  // namespace gb::cpu
