@@ -93,7 +93,11 @@ Case make_case(const std::string& name, int64_t batch, DType dt = DType::F32) {
 // Times `once` per iteration and fills the counters; `batch` images per call.
 template <class F>
 void timed_loop(benchmark::State& st, const Case& c, int64_t batch, F once) {
-  once();  // warm-up: thread pool, workspaces, allocator
+  // Two warm-up calls, as scripts/bench_step_torch.py makes on PyTorch's side (at least 2): the pool,
+  // the workspaces and the allocator warm up, and the first training step creates SGD's momentum
+  // buffers, so only the second one allocates as every later step does.
+  once();
+  once();
   const AllocStats a0 = storage_alloc_stats();
   const Usage u0 = usage();
   int64_t iters = 0;
