@@ -7,7 +7,7 @@
 // The OS columns are processed in tiles of whole output rows (od, oh) so that col never exceeds
 // conv_tile_elems() elements (a 3-D conv on a large volume would otherwise need CK x OS floats);
 // the tile size depends only on the shapes, never on the thread count. col lives in a per-thread
-// workspace that is reused across calls (no page faults per call).
+// scratch slot that is reused across calls (no page faults per call; conv_scratch in conv.h).
 // A pointwise conv (1x1x1 kernel, stride 1, no padding) uses x itself as col.
 // Threads: vol2col splits col rows, col2vol splits input channels, gemm splits C itself, the bias
 // splits output channels, its gradient (both algorithms) (image, channel) planes summed afterwards
@@ -50,18 +50,6 @@ inline void valid_range(int64_t n, int64_t s, int64_t off, int64_t nout, int64_t
   if (lo > hi) lo = hi;
 }
 
-// Per-thread scratch buffers (slot 0: col, slot 1: gcol), grown on demand and kept for reuse.
-template <class T>
-T* workspace(int slot, int64_t n) {
-  thread_local std::unique_ptr<T[]> buf[2];
-  thread_local int64_t cap[2] = {0, 0};
-  if (cap[slot] < n) {
-    buf[slot].reset(new T[(size_t)n]);
-    cap[slot] = n;
-  }
-  return buf[slot].get();
-}
-
 // y [N, O, OS] += bias [O] per channel (nothing when bias is null).
 template <class T>
 void add_bias(const ConvGeom& g, const T* bias, T* y) {
@@ -77,6 +65,19 @@ void add_bias(const ConvGeom& g, const T* bias, T* y) {
 }
 
 }  // namespace
+
+template <class T>
+T* conv_scratch(int slot, int64_t n) {
+  thread_local std::unique_ptr<T[]> buf[3];
+  thread_local int64_t cap[3] = {0, 0, 0};
+  if (cap[slot] < n) {
+    buf[slot].reset(new T[(size_t)n]);
+    cap[slot] = n;
+  }
+  return buf[slot].get();
+}
+template float* conv_scratch<float>(int, int64_t);
+template double* conv_scratch<double>(int, int64_t);
 
 void set_conv_tile_elems(int64_t n) { g_tile_elems = std::max<int64_t>(n, 1); }
 int64_t conv_tile_elems() { return g_tile_elems.load(); }
@@ -154,7 +155,7 @@ void conv_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y
   const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
   const int64_t tr = pw ? rows : tile_rows(g, CK);
-  T* col = pw ? nullptr : workspace<T>(0, CK * tr * OW);  // col [CK, tile columns]
+  T* col = pw ? nullptr : conv_scratch<T>(0, CK * tr * OW);  // col [CK, tile columns]
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const T* xg = x + (n * g.C + grp * Cg) * IS;  // [Cg, D, H, W]
@@ -192,8 +193,8 @@ void conv_backward(const ConvGeom& g, const T* x, const T* w, const T* gy, T* gx
   const int64_t OW = g.out[2], rows = g.out[0] * g.out[1];
   const bool pw = pointwise(g);
   const int64_t tr = pw ? rows : tile_rows(g, CK);
-  T* col = (pw || !gw) ? nullptr : workspace<T>(0, CK * tr * OW);   // col  [CK, tile] of x, for gw
-  T* gcol = (pw || !gx) ? nullptr : workspace<T>(1, CK * tr * OW);  // gcol [CK, tile], for gx
+  T* col = (pw || !gw) ? nullptr : conv_scratch<T>(0, CK * tr * OW);   // col  [CK, tile] of x, for gw
+  T* gcol = (pw || !gx) ? nullptr : conv_scratch<T>(1, CK * tr * OW);  // gcol [CK, tile], for gx
   for (int64_t n = 0; n < (gx || gw ? g.N : 0); ++n)
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const T* gyg = gy + (n * g.O + grp * Og) * OS;  // [Og, OS]

@@ -54,6 +54,13 @@ struct ConvAlgoGuard {  // sets the algorithm for a scope
 void set_conv_tile_elems(int64_t n);
 int64_t conv_tile_elems();
 
+// Per-thread scratch shared by the conv paths, grown on demand and kept (no page faults per call):
+// slot 0 vol2col's col and Winograd's V, slot 1 the input gradient's gcol and Winograd's M, slot 2
+// Winograd's U. A thread runs one conv pass at a time, so two paths never hold a slot at once, and
+// the buffers cost the largest of the paths' needs, not their sum. Never zeroed.
+template <class T>
+T* conv_scratch(int slot, int64_t n);
+
 // vol2col for one image and one channel group over the output rows [r0, r1) (a row is one (od, oh),
 // r = od * OH + oh): col [Cg*KD*KH*KW, (r1 - r0) * OW], zero where the window reads padding.
 // x points at channel 0 of the group ([Cg, D, H, W]).

@@ -9,20 +9,6 @@
 namespace gb::cpu {
 namespace {
 
-// Grow-only scratch per calling thread (slot 0: U, 1: V, 2: M), never zeroed:
-// every element read is written first. Fresh zeroed vectors per call cost more than the transforms
-// (tens of MB of page faults at the decoder's shapes).
-template <class T>
-T* scratch(int slot, int64_t n) {
-  thread_local std::unique_ptr<T[]> buf[3];
-  thread_local int64_t cap[3] = {0, 0, 0};
-  if (cap[slot] < n) {
-    buf[slot].reset(new T[(size_t)n]);
-    cap[slot] = n;
-  }
-  return buf[slot].get();
-}
-
 bool is_2d_3x3_s1(const ConvGeom& g) {
   return g.groups == 1 && g.in[0] == 1 && g.k[0] == 1 && g.out[0] == 1 && g.k[1] == 3 && g.k[2] == 3 &&
          g.stride[1] == 1 && g.stride[2] == 1 && g.dil[1] == 1 && g.dil[2] == 1 && g.pad[0] == 0 &&
@@ -205,8 +191,8 @@ void forward_with(const ConvGeom& g, const T* U, const T* x, T* y, bool accumula
   const int64_t rows = chunk_tile_rows(C, tw, th);
   const int64_t vs = plane_stride<T>(C * rows * tw), ms = plane_stride<T>(O * rows * tw);
   const int64_t us = plane_stride<T>(O * C);
-  T* V = scratch<T>(1, 16 * vs);  // [16][C][chunk tiles], planes vs apart
-  T* M = scratch<T>(2, 16 * ms);  // [16][O][chunk tiles], planes ms apart
+  T* V = conv_scratch<T>(0, 16 * vs);  // [16][C][chunk tiles], planes vs apart
+  T* M = conv_scratch<T>(1, 16 * ms);  // [16][O][chunk tiles], planes ms apart
   for (int64_t n = 0; n < g.N; ++n) {
     const T* xn = x + n * C * g.in[1] * g.in[2];
     T* yn = y + n * O * OH * OW;
@@ -249,7 +235,7 @@ namespace {
 template <class T>
 void winograd_run(const ConvGeom& g, const T* x, const T* w, T* y, bool accumulate, bool adjoint) {
   const int64_t us = plane_stride<T>(g.O * g.C);
-  T* U = scratch<T>(0, 16 * us);  // [16][O][C], planes us apart
+  T* U = conv_scratch<T>(2, 16 * us);  // [16][O][C], planes us apart
   transform_weights(g.O, g.C, w, U, us, adjoint);
   forward_with(g, U, x, y, accumulate);
 }
