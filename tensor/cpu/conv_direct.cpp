@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -101,16 +100,12 @@ const DirectKernels<T>& kernels_for() {
   return direct_kernels_portable<T>();
 }
 
-// Per-thread scratch, grown on demand and kept (slot 0: forward slab, 1: gw lane sums, 2: padded x).
+// Per-thread scratch: the conv paths' shared slots (conv_scratch, conv.h), here slot 0 the forward
+// slab (each worker's own), 1 the gw lane sums (each worker's own), 2 the padded x (the caller's,
+// read by all workers).
 template <class T>
 T* workspace(int slot, int64_t n) {
-  thread_local std::unique_ptr<T[]> buf[3];
-  thread_local int64_t cap[3] = {0, 0, 0};
-  if (cap[slot] < n) {
-    buf[slot].reset(new T[(size_t)n]);
-    cap[slot] = n;
-  }
-  return buf[slot].get();
+  return conv_scratch<T>(slot, n);
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
