@@ -100,13 +100,9 @@ const DirectKernels<T>& kernels_for() {
   return direct_kernels_portable<T>();
 }
 
-// Per-thread scratch: the conv paths' shared slots (conv_scratch, conv.h), here slot 0 the forward
+// Scratch: the conv paths' shared per-thread slots (conv_scratch, conv.h), here slot 0 the forward
 // slab (each worker's own), 1 the gw lane sums (each worker's own), 2 the padded x (the caller's,
 // read by all workers).
-template <class T>
-T* workspace(int slot, int64_t n) {
-  return conv_scratch<T>(slot, n);
-}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -237,7 +233,7 @@ void run_rows(const Pass2d& p, const T* in, const T* w, bool flip, const T* bias
   const std::vector<int64_t> toff = tap_offsets(p, s);
   const int64_t nrb = ceil_div(p.OH, R), OS = p.OH * p.OW, taps = p.taps();
   parallel_for(p.N * nrb, 1, [&](int64_t tb, int64_t te) {
-    T* slab = workspace<T>(0, p.Ci * s.cstride());
+    T* slab = conv_scratch<T>(0, p.Ci * s.cstride());
     for (int64_t task = tb; task < te; ++task) {
       const int64_t n = task / nrb, r0 = (task % nrb) * R, r1 = std::min(p.OH, r0 + R);
       fill_slab(p, s, in + n * p.Ci * p.H * p.W, r0 * p.sh, (r1 - 1 - r0) * p.sh + p.span_h(), 0, p.Ci, slab);
@@ -282,7 +278,7 @@ void gw_block(const DirectKernels<T>& K, const Pass2d& p, const Slab& s, const s
   const int64_t IB = p.OH <= RB ? std::max<int64_t>(1, RB / p.OH) : 1, rows = std::min(RB, p.OH);
   // Lane sums of a chunk of CC input channels: [c][taps][OB][L], group k's [OB][nt][L] at tap tg(k).
   const int64_t per_c = taps * OB * L, CC = std::max<int64_t>(1, kAccElems / per_c);
-  T* acc = workspace<T>(1, std::min(CC, c1 - c0) * per_c);
+  T* acc = conv_scratch<T>(1, std::min(CC, c1 - c0) * per_c);
   DirectGwArgs<T> a{};
   a.x_nstride = p.Ci * s.cstride();
   a.x_rstride = p.sh * s.WQ;
@@ -424,7 +420,7 @@ void conv_direct_grad_weight(const ConvGeom& g, const T* x, const T* gy, T* gw) 
   // The whole padded x [N][Ci][slab], shared read-only by the tasks.
   const Slab s = slab_layout(p, (p.OH - 1) * p.sh + p.span_h(), K.lanes);
   const std::vector<int64_t> toff = tap_offsets(p, s);
-  T* xpad = workspace<T>(2, p.N * p.Ci * s.cstride());
+  T* xpad = conv_scratch<T>(2, p.N * p.Ci * s.cstride());
   parallel_for(p.N * p.Ci, 1, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const int64_t n = i / p.Ci, c = i % p.Ci;

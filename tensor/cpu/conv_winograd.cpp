@@ -94,8 +94,8 @@ void transform_input(const ConvGeom& g, const T* x, int64_t C, int64_t ty0, int6
                      int64_t vs) {
   const int64_t H = g.in[1], W = g.in[2], ph = g.pad[1], pw = g.pad[2];
   const int64_t nrow = ty1 - ty0, Tn = nrow * tw, Wp = 2 * tw + 2;
-  // Input columns [xlo, xhi) land at r[..][xlo + pw ...]; the rest of a row stays zero.
-  const int64_t xlo = 0, xhi = std::min(W, Wp - pw);
+  // Input columns [0, xhi) land at r[..][pw ...]; the rest of a row stays zero.
+  const int64_t xhi = std::min(W, Wp - pw);
   parallel_for(C * nrow, 1, [&](int64_t b, int64_t e) {
     std::unique_ptr<T[]> buf(new T[(size_t)(8 * Wp)]);
     T* r[4] = {buf.get(), buf.get() + Wp, buf.get() + 2 * Wp, buf.get() + 3 * Wp};
@@ -106,19 +106,18 @@ void transform_input(const ConvGeom& g, const T* x, int64_t C, int64_t ty0, int6
       for (int i = 0; i < 4; ++i) {
         const int64_t yy = 2 * ty - ph + i;
         std::fill(r[i], r[i] + Wp, T(0));
-        if (yy >= 0 && yy < H && xhi > xlo) std::copy(xc + yy * W + xlo, xc + yy * W + xhi, r[i] + xlo + pw);
+        if (yy >= 0 && yy < H && xhi > 0) std::copy(xc + yy * W, xc + yy * W + xhi, r[i] + pw);
       }
       const int64_t col = c * Tn + (ty - ty0) * tw;
       for (int i = 0; i < 4; ++i) {
-        const T* p = r[i == 0 ? 0 : 1];
-        const T* m = r[i == 0 ? 2 : i == 3 ? 3 : 2];
         // row i of B^T d: r0 - r2, r1 + r2, r2 - r1, r1 - r3
-        if (i == 0 || i == 3)
-          for (int64_t k = 0; k < Wp; ++k) s[k] = p[k] - m[k];
-        else if (i == 1)
-          for (int64_t k = 0; k < Wp; ++k) s[k] = p[k] + m[k];
-        else
-          for (int64_t k = 0; k < Wp; ++k) s[k] = m[k] - p[k];
+        const T *r0 = r[0], *r1 = r[1], *r2 = r[2], *r3 = r[3];
+        switch (i) {
+          case 0: for (int64_t k = 0; k < Wp; ++k) s[k] = r0[k] - r2[k]; break;
+          case 1: for (int64_t k = 0; k < Wp; ++k) s[k] = r1[k] + r2[k]; break;
+          case 2: for (int64_t k = 0; k < Wp; ++k) s[k] = r2[k] - r1[k]; break;
+          default: for (int64_t k = 0; k < Wp; ++k) s[k] = r1[k] - r3[k]; break;
+        }
         T* v0 = V + (i * 4 + 0) * vs + col;
         T* v1 = V + (i * 4 + 1) * vs + col;
         T* v2 = V + (i * 4 + 2) * vs + col;
@@ -183,14 +182,13 @@ void transform_output(const ConvGeom& g, const T* M, int64_t ms, int64_t O, int6
   });
 }
 
-// The forward pass given transformed weights U [16][O][C].
+// The forward pass given transformed weights U [16][O][C], planes us apart.
 template <class T>
-void forward_with(const ConvGeom& g, const T* U, const T* x, T* y, bool accumulate) {
+void forward_with(const ConvGeom& g, const T* U, int64_t us, const T* x, T* y, bool accumulate) {
   const int64_t C = g.C, O = g.O, OH = g.out[1], OW = g.out[2];
   const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2;
   const int64_t rows = chunk_tile_rows(C, tw, th);
   const int64_t vs = plane_stride<T>(C * rows * tw), ms = plane_stride<T>(O * rows * tw);
-  const int64_t us = plane_stride<T>(O * C);
   T* V = conv_scratch<T>(0, 16 * vs);  // [16][C][chunk tiles], planes vs apart
   T* M = conv_scratch<T>(1, 16 * ms);  // [16][O][chunk tiles], planes ms apart
   for (int64_t n = 0; n < g.N; ++n) {
@@ -237,7 +235,7 @@ void winograd_run(const ConvGeom& g, const T* x, const T* w, T* y, bool accumula
   const int64_t us = plane_stride<T>(g.O * g.C);
   T* U = conv_scratch<T>(2, 16 * us);  // [16][O][C], planes us apart
   transform_weights(g.O, g.C, w, U, us, adjoint);
-  forward_with(g, U, x, y, accumulate);
+  forward_with(g, U, us, x, y, accumulate);
 }
 
 }  // namespace
