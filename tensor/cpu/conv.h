@@ -11,8 +11,8 @@
 //   direct (conv_direct.h)      2-D, one group, few channels (decoder and head convs on large
 //                               images, the root conv): output rows as vectors, no col buffer;
 //   Winograd (conv_winograd.h)  2-D 3x3 stride 1 (forward and input gradient): 2.25x fewer
-//                               multiply-adds, 16 GEMMs per image; opt-in (ConvAlgo::Winograd)
-//                               until its transforms are vectorised (measured slower today).
+//                               multiply-adds, 16 GEMMs per image; chosen where it wins (C and
+//                               O >= 64, at least 28x28 output per image), never by the batch.
 // conv_use_winograd and conv_use_direct hold the shape rules (Winograd is asked first); set_conv_algo
 // overrides them for tests and benchmarks. Both are threaded over independent outputs, so results are bitwise reproducible for
 // any thread count.
