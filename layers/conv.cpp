@@ -43,7 +43,15 @@ Tensor Conv2d::forward(const Tensor& x) {
 }
 
 Tensor StdConv2d::effective_weight() {
-  return weight_standardize(weight, 1e-5);
+  // Reused inside a ParameterCacheScope when no graph goes through the weight (layers/module.h).
+  ParameterCacheScope* scope = ParameterCacheScope::current();
+  if (!scope || (grad_enabled() && needs_grad(weight))) return weight_standardize(weight, 1e-5);
+  Tensor w = scope->find(this);
+  if (w.defined() && w.shape() == weight.shape() && w.dtype() == weight.dtype() && w.device() == weight.device())
+    return w;
+  w = weight_standardize(weight, 1e-5);
+  scope->put(this, w);
+  return w;
 }
 
 Conv3d::Conv3d(const Conv3dSpec& s, Generator& gen) : spec_(s) {

@@ -21,6 +21,19 @@ FlopCountGuard::~FlopCountGuard() {
 }
 bool flop_counting() { return t_count_flops; }
 
+static thread_local ParameterCacheScope* t_param_cache = nullptr;
+ParameterCacheScope::ParameterCacheScope() : prev_(t_param_cache) { t_param_cache = this; }
+ParameterCacheScope::~ParameterCacheScope() { t_param_cache = prev_; }
+ParameterCacheScope* ParameterCacheScope::current() { return t_param_cache; }
+Tensor ParameterCacheScope::find(const void* key) const {
+  for (const ParameterCacheScope* s = this; s; s = s->prev_) {
+    auto it = s->cache_.find(key);
+    if (it != s->cache_.end()) return it->second;
+  }
+  return Tensor();
+}
+void ParameterCacheScope::put(const void* key, const Tensor& t) { cache_[key] = t; }
+
 static int g_hook_id = 0;
 
 static std::string join(const std::string& a, const std::string& b) {

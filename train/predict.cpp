@@ -35,6 +35,7 @@ VolumePrediction predict_volume_full(models::SegmentationModel& model, const io:
   VolumePrediction r;
   r.labels = Tensor::empty({D, H, W}, DType::I32);
   NoGradGuard ng;
+  nn::ParameterCacheScope weights_fixed;  // one weight standardisation for all slices
   const bool was_training = model.is_training();
   model.eval();
   const Device dev = model.device();

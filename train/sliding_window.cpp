@@ -94,6 +94,7 @@ Tensor predict_volume_3d(models::SegmentationModel& model, const io::Volume& ima
     break;
   }
   NoGradGuard ng;
+  nn::ParameterCacheScope weights_fixed;  // one weight standardisation for all windows
   const bool was_training = model.is_training();
   model.eval();
   try {

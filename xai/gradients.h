@@ -32,11 +32,14 @@ struct EvalGuard {
   bool was_training_;
 };
 
-// Turns requires_grad off on every parameter for the scope and restores it.
+// Turns requires_grad off on every parameter for the scope and restores it. Parameters cannot change
+// meanwhile, so layers may also keep what they derive from them (nn::ParameterCacheScope: an IG path
+// standardises R50's conv weights once, not once per batch of steps).
 struct FrozenParameters {
   explicit FrozenParameters(nn::Module& m);
   ~FrozenParameters();
   std::vector<std::pair<Tensor, bool>> saved_;
+  nn::ParameterCacheScope cache_;
 };
 
 // A fresh leaf copy of x on the model's device (what an explanation feeds the model and differentiates

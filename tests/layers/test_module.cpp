@@ -271,6 +271,52 @@ TEST(Layers, StdConv2dStandardisesPerOutputChannel) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-4);
 }
 
+// ParameterCacheScope: the standardised weight is computed once per scope when no graph goes through
+// it, gives the same bits as computing it per forward, still differentiates in a training step, and
+// is gone when the scope ends.
+TEST(Layers, StdConv2dReusesItsStandardisedWeightInsideAParameterCacheScope) {
+  Generator g(8);
+  StdConv2d c(2, 3, 3, 1, 1, false, g);
+  Tensor x = rand({2, 2, 5, 5}, 9);
+  std::vector<double> fresh;
+  {
+    NoGradGuard ng;
+    fresh = c.forward(x).to_vector();
+  }
+  {
+    ParameterCacheScope scope;
+    {
+      NoGradGuard ng;  // inference: the weight requires a gradient, but no graph is recorded
+      EXPECT_EQ(c.forward(x).to_vector(), fresh);
+      EXPECT_EQ(scope.size(), 1u);
+      const Tensor kept = scope.find(&c);
+      ASSERT_TRUE(kept.defined());
+      EXPECT_EQ(c.forward(x).to_vector(), fresh);
+      EXPECT_EQ(scope.find(&c).raw_data(), kept.raw_data());  // the same buffer, not a recomputation
+      ParameterCacheScope inner;                              // nested: sees the outer entry
+      EXPECT_EQ(c.forward(x).to_vector(), fresh);
+      EXPECT_EQ(inner.size(), 0u);
+    }
+    // A training step inside the scope: the graph goes through the standardisation, nothing cached.
+    ParameterCacheScope train_scope;
+    Tensor y = c.forward(x);
+    EXPECT_EQ(train_scope.size(), 0u);
+    sum(y).backward();
+    ASSERT_TRUE(c.weight.grad().defined());
+    double gsum = 0;
+    for (double v : c.weight.grad().to_vector()) gsum += std::fabs(v);
+    EXPECT_GT(gsum, 0.0);
+  }
+  // The scope is gone: a changed weight is standardised afresh.
+  Tensor w2 = rand({3, 2, 3, 3}, 10);
+  c.weight.copy_from(w2);
+  Conv2d plain(2, 3, 3, 1, 1, false, g);
+  plain.weight.copy_from(weight_standardize(w2, 1e-5));
+  NoGradGuard ng;
+  EXPECT_EQ(c.forward(x).to_vector(), plain.forward(x).to_vector());
+  EXPECT_NE(c.forward(x).to_vector(), fresh);
+}
+
 TEST(Layers, UpsampleAndPoolShapes) {
   Upsample up(2, true);
   EXPECT_EQ(up.forward(Tensor::zeros({1, 2, 3, 5})).shape(), (Shape{1, 2, 6, 10}));
