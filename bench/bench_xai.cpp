@@ -8,7 +8,7 @@
 //
 // Peak memory: counter peak_rss_MiB = getrusage(RUSAGE_SELF).ru_maxrss at the end of the benchmark, a
 // process-wide high-water mark: run ONE benchmark per process for an honest figure, e.g.
-//   for b in GradCam_r50 IG32_r50 IG64_r50 GradCam_tiny IG32_tiny IG64_tiny; do
+//   for b in GradCam_r50 IG32_r50 IG64_r50 GradCam_tiny IG32_tiny IG64_tiny IG32_tiny_b1 IG64_tiny_b1; do
 //     ./bench_xai --benchmark_filter="^BM_$b\$"; done
 // (rss_before_MiB is the high-water mark when the timed loop starts: model and input built, and after
 // one untimed warm-up call.) Each timed iteration is one whole explanation of one slice.
@@ -75,13 +75,16 @@ void run_gradcam(benchmark::State& st, const std::string& name) {
   st.counters["threads"] = gb::cpu::num_threads();
 }
 
-void run_ig(benchmark::State& st, const std::string& name, int64_t steps) {
+// batch == 0: glassbox's default (from memory_mb); batch == 1: one step per forward/backward, the
+// batching of Captum's internal_batch_size=1, for a memory figure at equal batching.
+void run_ig(benchmark::State& st, const std::string& name, int64_t steps, int64_t batch_opt = 0) {
   Case c = make_case(name);
   const Tensor base = Tensor::zeros(c.x.shape(), DType::F32);
   xai::IgOptions o;
   o.rule = xai::Rule::GaussLegendre;
   o.steps = steps;
   o.tolerance = 1e9;  // speed only: no completeness warning on random weights
+  o.batch = batch_opt;
   int64_t batch = 0;
   {  // warm-up with one step (pool, allocator), not the whole path: R50 paths take tens of seconds
     xai::IgOptions w = o;
@@ -106,6 +109,8 @@ void BM_IG32_r50(benchmark::State& st) { run_ig(st, "r50-vit-b16", 32); }
 void BM_IG64_r50(benchmark::State& st) { run_ig(st, "r50-vit-b16", 64); }
 void BM_IG32_tiny(benchmark::State& st) { run_ig(st, "tiny", 32); }
 void BM_IG64_tiny(benchmark::State& st) { run_ig(st, "tiny", 64); }
+void BM_IG32_tiny_b1(benchmark::State& st) { run_ig(st, "tiny", 32, 1); }
+void BM_IG64_tiny_b1(benchmark::State& st) { run_ig(st, "tiny", 64, 1); }
 
 // One explanation per iteration, wall-clock; --benchmark_repetitions=N for more.
 #define GB_XAI_BENCH(fn, iters) BENCHMARK(fn)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(iters)
@@ -115,6 +120,8 @@ GB_XAI_BENCH(BM_IG64_r50, 1);
 GB_XAI_BENCH(BM_GradCam_tiny, 10);
 GB_XAI_BENCH(BM_IG32_tiny, 2);
 GB_XAI_BENCH(BM_IG64_tiny, 2);
+GB_XAI_BENCH(BM_IG32_tiny_b1, 2);
+GB_XAI_BENCH(BM_IG64_tiny_b1, 2);
 
 }  // namespace
 
