@@ -8,8 +8,9 @@
 //
 // Peak memory: counter peak_rss_MiB = getrusage(RUSAGE_SELF).ru_maxrss at the end of the benchmark, a
 // process-wide high-water mark: run ONE benchmark per process for an honest figure, e.g.
-//   for b in GradCam_r50 IG32_r50 IG64_r50 GradCam_tiny IG32_tiny IG64_tiny IG32_tiny_b1 IG64_tiny_b1; do
-//     ./bench_xai --benchmark_filter="^BM_$b\$"; done
+//   for b in GradCam_r50 IG32_r50 IG64_r50 GradCam_tiny IG32_tiny IG64_tiny; do
+//     ./bench_xai --benchmark_filter="^BM_$b/"; done
+// and BM_IG32_tiny_batch/K (K steps per batch) one per process likewise.
 // (rss_before_MiB is the high-water mark when the timed loop starts: model and input built, and after
 // one untimed warm-up call.) Each timed iteration is one whole explanation of one slice.
 #include <benchmark/benchmark.h>
@@ -109,8 +110,11 @@ void BM_IG32_r50(benchmark::State& st) { run_ig(st, "r50-vit-b16", 32); }
 void BM_IG64_r50(benchmark::State& st) { run_ig(st, "r50-vit-b16", 64); }
 void BM_IG32_tiny(benchmark::State& st) { run_ig(st, "tiny", 32); }
 void BM_IG64_tiny(benchmark::State& st) { run_ig(st, "tiny", 64); }
-void BM_IG32_tiny_b1(benchmark::State& st) { run_ig(st, "tiny", 32, 1); }
-void BM_IG64_tiny_b1(benchmark::State& st) { run_ig(st, "tiny", 64, 1); }
+// The steps per batch set by hand (the argument), e.g. BM_IG32_tiny_batch/1 = Captum's
+// internal_batch_size=1.
+void BM_IG32_tiny_batch(benchmark::State& st) { run_ig(st, "tiny", 32, st.range(0)); }
+void BM_IG64_tiny_batch(benchmark::State& st) { run_ig(st, "tiny", 64, st.range(0)); }
+void BM_IG32_r50_batch(benchmark::State& st) { run_ig(st, "r50-vit-b16", 32, st.range(0)); }
 
 // One explanation per iteration, wall-clock; --benchmark_repetitions=N for more.
 #define GB_XAI_BENCH(fn, iters) BENCHMARK(fn)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(iters)
@@ -120,8 +124,9 @@ GB_XAI_BENCH(BM_IG64_r50, 1);
 GB_XAI_BENCH(BM_GradCam_tiny, 10);
 GB_XAI_BENCH(BM_IG32_tiny, 2);
 GB_XAI_BENCH(BM_IG64_tiny, 2);
-GB_XAI_BENCH(BM_IG32_tiny_b1, 2);
-GB_XAI_BENCH(BM_IG64_tiny_b1, 2);
+GB_XAI_BENCH(BM_IG32_tiny_batch, 2)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(12)->Arg(16);
+GB_XAI_BENCH(BM_IG64_tiny_batch, 2)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(12)->Arg(16);
+GB_XAI_BENCH(BM_IG32_r50_batch, 1)->Arg(1)->Arg(2)->Arg(4);
 
 }  // namespace
 
