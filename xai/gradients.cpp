@@ -122,4 +122,11 @@ int64_t batch_for_budget(double memory_mb, double bps, int64_t max_batch) {
   return std::max<int64_t>(1, std::min<int64_t>(max_batch, (int64_t)n));
 }
 
+int64_t gradient_batch(Device dev, double memory_mb, double cpu_pass_mb, double bps, int64_t max_batch) {
+  const int64_t b = batch_for_budget(memory_mb, bps, max_batch);
+  if (dev != Device::CPU) return b;
+  GB_CHECK(cpu_pass_mb > 0, "CPU pass size must be > 0 MB, got ", cpu_pass_mb);
+  return std::min(b, batch_for_budget(cpu_pass_mb, bps, max_batch));
+}
+
 }  // namespace gb::xai

@@ -67,4 +67,13 @@ double bytes_per_sample(models::SegmentationModel& model, const Tensor& x, bool 
 // The batch size that fits memory_mb (at least 1, at most max_batch).
 int64_t batch_for_budget(double memory_mb, double bytes_per_sample, int64_t max_batch);
 
+// Steps (or noisy copies) per forward + backward for the gradient methods when the user names none.
+// memory_mb bounds the batch on every device. On the CPU the batch also stops growing once a pass's
+// estimated working set (batch x bytes_per_sample) would pass cpu_pass_mb: beyond that a bigger batch
+// runs no faster there and only costs memory (bench/RESULTS.md, "Steps per batch on the CPU", a
+// 2-core AVX2 guest: tiny TransUNet IG32 at 64² runs 1.8x faster at 16 steps per batch than at 1, at
+// 128² 1.45x at 8 and slower beyond, at 224² flat up to 8 and slower from 12; R50-ViT-B_16 at 224² is
+// fastest at 1). On an accelerator: the largest batch within memory_mb (bigger passes keep it busy).
+int64_t gradient_batch(Device dev, double memory_mb, double cpu_pass_mb, double bytes_per_sample, int64_t max_batch);
+
 }  // namespace gb::xai

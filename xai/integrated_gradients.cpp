@@ -61,8 +61,8 @@ IgResult integrated_gradients(models::SegmentationModel& model, const Tensor& x,
   }
   IgResult r;
   r.batch = opt.batch > 0 ? opt.batch
-                          : batch_for_budget(opt.memory_mb, bytes_per_sample(model, x),
-                                             opt.rule == Rule::Adaptive ? 30 : std::max<int64_t>(1, opt.steps));
+                          : gradient_batch(model.device(), opt.memory_mb, opt.cpu_pass_mb, bytes_per_sample(model, x),
+                                           opt.rule == Rule::Adaptive ? 30 : std::max<int64_t>(1, opt.steps));
   // T(x') and T(x): the exact value the integral must reach.
   {
     auto tv = target_values(model, 2, [&](int64_t s) { return path.at(s == 0 ? 0.0 : 1.0); }, target, 1);

@@ -25,9 +25,10 @@
 //   The stopping test is the reported completeness error itself (|sum K - (T(1) - T(0))|), so a
 //   result without a warning is one that meets the tolerance.
 //
-// Batching: the steps are evaluated in batches of `batch` (or the largest that fits memory_mb, from
-// one traced forward: xai/gradients.h), never the whole path at once unless it fits. Gradients are
-// accumulated in f64 in increasing step order whatever the batching.
+// Batching: the steps are evaluated in batches of `batch`, or when it is 0 of the largest that fits
+// memory_mb (estimated from one traced forward), on the CPU also no larger than cpu_pass_mb's worth,
+// where bigger passes stop paying (xai/gradients.h, gradient_batch); never the whole path at once
+// unless it fits. Gradients are accumulated in f64 in increasing step order whatever the batching.
 #pragma once
 #include <string>
 #include <vector>
@@ -44,7 +45,8 @@ struct IgOptions {
   double tolerance = 0.01;   // relative completeness error that triggers a warning; adaptive's goal
   int64_t max_steps = 1024;  // adaptive: gradient-evaluation budget
   double memory_mb = 2048;   // batch size from the memory budget when batch == 0
-  int64_t batch = 0;         // steps per forward/backward; 0 = from memory_mb
+  double cpu_pass_mb = 512;  // CPU only, batch == 0: estimated working set per pass at most this
+  int64_t batch = 0;         // steps per forward/backward; 0 = from memory_mb (and cpu_pass_mb)
 };
 
 struct PathPoint {

@@ -82,7 +82,9 @@ SmoothResult smooth_grad(models::SegmentationModel& model, const Tensor& x, cons
       r.batch = ig.batch;
     }
   } else {
-    r.batch = opt.batch > 0 ? opt.batch : batch_for_budget(opt.memory_mb, bytes_per_sample(model, x), opt.samples);
+    r.batch = opt.batch > 0 ? opt.batch
+                            : gradient_batch(model.device(), opt.memory_mb, opt.cpu_pass_mb, bytes_per_sample(model, x),
+                                             opt.samples);
     const bool times = opt.method == GradMethod::GradientXInput;
     input_gradients(model, opt.samples, noisy, target, r.batch, [&](int64_t i, double T, const Tensor& g) {
       auto gv = g.to_vector();

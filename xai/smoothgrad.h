@@ -23,7 +23,7 @@ struct Saliency {
   double target = 0;   // T(x) (SmoothGrad: mean over the noisy copies)
 };
 
-// x [1, C, *spatial]; batch 0 = from memory_mb.
+// x [1, C, *spatial].
 Saliency gradient_map(models::SegmentationModel& model, const Tensor& x, const Target& target, bool times_input);
 
 struct SmoothOptions {
@@ -31,8 +31,9 @@ struct SmoothOptions {
   int64_t samples = 16;
   double sigma = 0.15;   // noise standard deviation as a fraction of the input's range
   uint64_t seed = 1;
-  double memory_mb = 2048;
-  int64_t batch = 0;
+  double memory_mb = 2048;   // copies per batch from the memory budget when batch == 0
+  double cpu_pass_mb = 512;  // CPU only, batch == 0: as IgOptions::cpu_pass_mb
+  int64_t batch = 0;         // copies per forward/backward; 0 = from memory_mb (and cpu_pass_mb)
   // IntegratedGradients only:
   Tensor baseline;       // [1, C, *spatial]
   IgOptions ig;

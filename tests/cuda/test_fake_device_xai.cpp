@@ -263,6 +263,25 @@ TEST(FakeCudaDeviceXai, IntegratedGradientsGaussLegendreInSeveralBatches) {
   }
 }
 
+// The CPU-only pass cap (IgOptions::cpu_pass_mb) bounds the default batch on the host and not on the
+// device, where only memory_mb does; the attributions agree whatever the batching.
+TEST(FakeCudaDeviceXai, CpuPassCapLeavesTheDeviceBatchToTheBudget) {
+  auto m = small_model("tiny");
+  const Tensor x = input(7);
+  const xai::Target t = box_target();
+  xai::IgOptions o;
+  o.steps = 8;
+  o.memory_mb = 4096;
+  o.cpu_pass_mb = 2.5 * xai::bytes_per_sample(*m, x) / (1024.0 * 1024.0);
+  cpu_then_device(
+      *m, [&] { return xai::integrated_gradients(*m, x, xai::make_baseline(x, {}), t, o); },
+      [&](const xai::IgResult& a, const xai::IgResult& b) {
+        EXPECT_EQ(a.batch, 2);
+        EXPECT_EQ(b.batch, 8);
+        expect_close(a.attribution, b.attribution, "attribution");
+      });
+}
+
 TEST(FakeCudaDeviceXai, IntegratedGradientsAdaptiveRule) {
   auto m = small_model("unet2d-tiny");
   const Tensor x = input(8);

@@ -7,6 +7,7 @@
 
 #include "tensor/cpu/parallel.h"
 #include "xai/baselines.h"
+#include "xai/gradients.h"
 #include "xai/integrated_gradients.h"
 #include "xai_test_util.h"
 
@@ -140,6 +141,29 @@ TEST(IntegratedGradients, MemoryBudgetSizesTheBatches) {
   auto b = xai::integrated_gradients(*m, x, Tensor::zeros(x.shape()), t, big);
   EXPECT_LT(a.batch, 12);
   EXPECT_EQ(b.batch, 12);
+  EXPECT_EQ(a.attribution.to_vector(), b.attribution.to_vector());
+}
+
+// On the CPU the default batch also stops at cpu_pass_mb's worth of estimated working set (bigger
+// passes stop paying there); on an accelerator only memory_mb bounds it. The result does not move.
+TEST(IntegratedGradients, CpuPassSizeCapsTheDefaultBatchOnTheCpuOnly) {
+  const double mib = 1024.0 * 1024.0;
+  EXPECT_EQ(xai::gradient_batch(Device::CPU, 4096, 512, 200 * mib, 32), 2);
+  EXPECT_EQ(xai::gradient_batch(Device::CUDA, 4096, 512, 200 * mib, 32), 20);
+  EXPECT_EQ(xai::gradient_batch(Device::CPU, 300, 512, 200 * mib, 32), 1);   // budget binds first
+  EXPECT_EQ(xai::gradient_batch(Device::CPU, 4096, 512, 1 * mib, 32), 32);   // never past the path
+  EXPECT_EQ(xai::gradient_batch(Device::CPU, 4096, 512, 4096 * mib, 32), 1); // always at least 1
+  auto m = gbx::micro(DType::F32, 7);
+  Tensor x = gbx::uniform_input({1, 1, 32, 32}, 6, DType::F32);
+  auto t = box_target(1, {32, 32}, {0, 0, 32, 32});
+  xai::IgOptions wide, capped;
+  wide.steps = capped.steps = 12;
+  wide.memory_mb = capped.memory_mb = 4096;
+  capped.cpu_pass_mb = 2.5 * xai::bytes_per_sample(*m, x) / mib;
+  auto a = xai::integrated_gradients(*m, x, Tensor::zeros(x.shape()), t, wide);
+  auto b = xai::integrated_gradients(*m, x, Tensor::zeros(x.shape()), t, capped);
+  EXPECT_EQ(a.batch, 12);
+  EXPECT_EQ(b.batch, 2);
   EXPECT_EQ(a.attribution.to_vector(), b.attribution.to_vector());
 }
 
