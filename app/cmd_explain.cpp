@@ -120,7 +120,7 @@ gb::app::Register reg("explain", "saliency maps (Grad-CAM family, IG, SmoothGrad
   sub.add_option("--tolerance", o.ig.tolerance, "IG relative completeness tolerance (warning; adaptive's goal)")->capture_default_str();
   sub.add_option("--max-steps", o.ig.max_steps, "adaptive IG gradient-evaluation budget")->capture_default_str();
   sub.add_option("--perturbation-steps", o.perturbation_steps,
-                 "deletion and insertion AUC with this many steps per curve (0: off; costs 2 (N + 1) forwards per map)")
+                 "deletion and insertion AUC with this many steps per curve (0: off; costs 2 (N + 1) forwards per map; a 3-D model: per window)")
       ->capture_default_str();
   sub.add_option("--memory-mb", o.memory_mb, "memory budget for batched steps / copies (on the CPU IG and SmoothGrad also keep each pass under 512 MiB, where bigger batches stop paying)")->capture_default_str();
   sub.add_option("--smooth-of", o.smooth_of, "SmoothGrad / VarGrad over: gradient, gradxinput, ig")->capture_default_str();

@@ -420,21 +420,30 @@ Tensor scoring_mask(const xai::Target& target, const Tensor& truth_model, int64_
   return Tensor::from_vector(mv, target.mask.shape());
 }
 
-// Chance rows (a random map and an edge map scored alike) for one plane x2 [1, C, h, w].
-void add_chance_rows(ExplainSummary& sum, const ExplainInput& it, int64_t k, int64_t region_pixels, const Tensor& x2,
-                     const Tensor& mask2, uint64_t seed, const xai::PerturbationProbe* probe = nullptr) {
-  xai::ChanceScores cs = xai::score_chance_maps(x2, mask2, {}, seed, probe);
+// Chance rows (a random map and an edge map scored alike) for one unit: a plane x [1, C, h, w] with
+// its mask [h, w], or a 3-D model's window x [1, C, d, h, w] with its mask [d, h, w] (the maps are then
+// 3-D: a 3-D random map and the 3x3x3 Sobel magnitude). `like` gives the unit's scope, slice and window;
+// with a probe the deletion / insertion AUCs get their chance level too.
+void add_chance_rows(ExplainSummary& sum, const ExplainRow& like, const Tensor& x, const Tensor& mask, uint64_t seed,
+                     const xai::PerturbationProbe* probe = nullptr) {
+  xai::ChanceScores cs = xai::score_chance_maps(x, mask, {}, seed, probe);
   for (auto [tag, sc] :
        {std::pair<const char*, xai::SaliencyScores*>{"chance-random", &cs.random}, {"chance-edge", &cs.edge}}) {
-    ExplainRow row;
-    row.input = it.path;
-    row.name = it.name;
+    ExplainRow row = like;
     row.method = tag;
-    row.slice = k;
-    row.region_pixels = region_pixels;
     row.scores = scores_of(*sc);
     sum.rows.push_back(row);
   }
+}
+
+// The row every map of one unit starts from: the input, and where in it.
+ExplainRow unit_row(const ExplainInput& it, int64_t slice, int64_t region_pixels) {
+  ExplainRow row;
+  row.input = it.path;
+  row.name = it.name;
+  row.slice = slice;
+  row.region_pixels = region_pixels;
+  return row;
 }
 
 // The CT picture with truth and prediction outlines, for viewers (<name>_s<k>_ct.png).
@@ -566,20 +575,19 @@ void explain_volume_3d(models::SegmentationModel& model, const io::Preprocess& p
     for (int64_t z : zs) {
       const int64_t k = o[0] + z - before[0];
       Tensor x2 = x.view_slice(2, z, z + 1).contiguous().view_reshape({1, 1, p[1], p[2]});
-      add_chance_rows(sum, it, k, target.pixels(), x2, plane(score_mask, z), opt.seed);
+      add_chance_rows(sum, unit_row(it, k, target.pixels()), x2, plane(score_mask, z), opt.seed);
       write_ct_picture(sum, out, it, k, plane(unit_w, z), truth_w.defined() ? plane(truth_w, z) : Tensor(),
                        plane(pred_w, z));
     }
+    // The window's own chance rows, scored in 3-D like its maps (with the probe: deletion / insertion).
+    ExplainRow window_row = unit_row(it, -1, target.pixels());
+    window_row.scope = "window";
+    window_row.window = {o[0] - before[0], o[1] - before[1], o[2] - before[2], p[0], p[1], p[2]};
+    add_chance_rows(sum, window_row, x, score_mask, opt.seed, probe.get());
     for (const std::string& method : opt.methods) {
       auto t0 = std::chrono::steady_clock::now();
-      ExplainRow row;
-      row.input = it.path;
-      row.name = it.name;
+      ExplainRow row = window_row;
       row.method = method;
-      row.scope = "window";
-      row.slice = -1;
-      row.window = {o[0] - before[0], o[1] - before[1], o[2] - before[2], p[0], p[1], p[2]};
-      row.region_pixels = target.pixels();
       MethodOut r = run_method(model, pre, opt, method, x, target, row);
       ++done;
       if (r.skipped) {
@@ -711,7 +719,7 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
       // Saliency metrics against the true tumour (or, without truth, the explained region).
       const Tensor score_mask = scoring_mask(target, truth_model, opt.target.cls);
       const auto probe = make_probe(model, pre, opt, x, target);
-      add_chance_rows(sum, it, k, target.pixels(), x, score_mask, opt.seed, probe.get());
+      add_chance_rows(sum, unit_row(it, k, target.pixels()), x, score_mask, opt.seed, probe.get());
       Tensor ct01 = io::pre_intensities(it.volume ? io::label_slice(it.vol.data, k) : it.image, pre);
       if (ct01.dim() == 3) ct01 = mean(ct01, {0});  // a colour slice shown in grey
       // Layers for viewers (the report): the CT with truth and prediction outlines, and below each
@@ -719,12 +727,8 @@ ExplainSummary explain(models::SegmentationModel& model, const io::Preprocess& p
       write_ct_picture(sum, out, it, k, ct01, truth_k, pred_k);
       for (const std::string& method : opt.methods) {
         auto t0 = std::chrono::steady_clock::now();
-        ExplainRow row;
-        row.input = it.path;
-        row.name = it.name;
+        ExplainRow row = unit_row(it, k, target.pixels());
         row.method = method;
-        row.slice = k;
-        row.region_pixels = target.pixels();
         MethodOut r = run_method(model, pre, opt, method, x, target, row);
         ++done;
         if (r.skipped) {

@@ -16,9 +16,11 @@
 // One window is centred on each connected component (26-connected) of the target class in the
 // prediction (or, for a truth region, the truth), largest first, skipping components already inside
 // an earlier window; the target is resolved inside the window, so a window holding two lesions
-// explains both. Maps are 3-D; each window gives one row scored in 3-D (scope "window", slice -1) and
-// one row per slice of the window that holds the scoring mask (scope "slice", scored on that plane
-// alone, as a 2-D model's slice is) with its chance rows and pictures. Where windows overlap, the later
+// explains both. Maps are 3-D; each window gives one row per method scored in 3-D (scope "window",
+// slice -1; deletion / insertion perturb the whole window) with its own 3-D chance rows (a 3-D random
+// map and the 3x3x3 Sobel magnitude), and one row per slice of the window that holds the scoring mask
+// (scope "slice", scored on that plane alone, as a 2-D model's slice is, without deletion / insertion:
+// T belongs to the window, not the plane) with its 2-D chance rows and pictures. Where windows overlap, the later
 // window's values replace the earlier's in the NIfTI map. CAM layers are 3-D feature maps; occlusion
 // patches are cubes (one value) or per axis (three).
 //

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -240,7 +241,8 @@ TEST(ExplainCli, ThreeDModelWindowsAndDatasetInput) {
   // The fixture's phantom volume is 6 slices deep, the patch 16: the window is padded, as the sliding
   // window pads. The dataset folder (volume-0 + segmentation-0) is the input; its labels are the truth.
   Result r = glassbox({"explain", "--model", ck, "--in", fx.dir + "/data", "--region", "truth", "--method",
-                       "gradcam,ig,occlusion", "--steps", "4", "--patch", "8", "--stride", "8", "--out", dir + "/ex"});
+                       "gradcam,ig,occlusion", "--steps", "4", "--patch", "8", "--stride", "8", "--perturbation-steps",
+                       "4", "--out", dir + "/ex"});
   ASSERT_EQ(r.code, 0) << r.out;
   io::Volume in = io::read_nifti(fx.vol);
   for (const char* m : {"gradcam", "ig", "occlusion"}) {
@@ -263,25 +265,39 @@ TEST(ExplainCli, ThreeDModelWindowsAndDatasetInput) {
     tumour_slices += any;
   }
   ASSERT_GT(tumour_slices, 0);
-  int64_t windows = 0, planes = 0, chance = 0;
+  int64_t windows = 0, planes = 0, chance = 0, window_chance = 0;
   std::set<int64_t> tumour_planes;
   for (int64_t k = 0; k < seg.data.size(0); ++k)
     for (double v : io::label_slice(seg.data, k).to_vector())
       if (v == 2) tumour_planes.insert(k);
+  // The perturbation AUCs of a row, NaN when absent or null.
+  auto auc = [](const nlohmann::json& e, const char* k) {
+    return e.contains(k) && e[k].is_number() ? e[k].get<double>() : std::nan("");
+  };
   for (auto& e : j) {
+    const bool is_chance = e["method"].get<std::string>().rfind("chance-", 0) == 0;
     if (e["scope"] == "window") {
-      ++windows;
+      // Every window row, the chance rows included, is scored in 3-D with its deletion / insertion.
       EXPECT_EQ(e["slice"], -1);
       EXPECT_TRUE(e.contains("roc_auc"));
+      EXPECT_EQ(e["window"].size(), 6u) << e.dump();
+      EXPECT_TRUE(std::isfinite(auc(e, "deletion_auc"))) << e.dump();
+      EXPECT_TRUE(std::isfinite(auc(e, "insertion_auc"))) << e.dump();
+      if (is_chance) {
+        window_chance += e["method"] == "chance-random";
+      } else {
+        ++windows;
+      }
     } else if (e["method"] == "gradcam") {
       ++planes;
       EXPECT_TRUE(tumour_planes.count(e["slice"].get<int64_t>())) << e.dump();  // only planes holding the truth
       EXPECT_TRUE(fs::exists(dir + "/ex/volume-0_s" + std::to_string(e["slice"].get<int64_t>()) + "_gradcam.png"));
     }
-    chance += e["method"] == "chance-random";
+    if (e["scope"] == "slice") chance += e["method"] == "chance-random";
   }
   EXPECT_GE(windows, 3);                 // at least one window x 3 methods
   EXPECT_EQ(windows % 3, 0);
+  EXPECT_EQ(window_chance, windows / 3);  // one random (and one edge) chance row per window
   EXPECT_GE(planes, 1);
   EXPECT_EQ(chance, planes);
   // A 3-D model refuses slices and --slices; a dataset refuses --truth; --cases must exist.
@@ -308,7 +324,23 @@ TEST(ExplainCli, ThreeDModelWindowsAndDatasetInput) {
       EXPECT_TRUE(e["deletion_auc"].is_number()) << e.dump();
       EXPECT_TRUE(e["insertion_auc"].is_number()) << e.dump();
     }
-    for (auto& e : j) EXPECT_TRUE(e["deletion_auc"].is_null()) << e.dump();
+    // A 3-D model's planes have none (T belongs to the window), and without the option no row has any.
+    for (auto& e : j) {
+      if (e["scope"] == "slice") {
+        EXPECT_TRUE(e["deletion_auc"].is_null()) << e.dump();
+      }
+    }
+    Result n3 = glassbox({"explain", "--model", ck, "--in", fx.dir + "/data", "--region", "truth", "--method", "gradcam",
+                          "--out", dir + "/ex3n"});
+    ASSERT_EQ(n3.code, 0) << n3.out;
+    std::ifstream f3(dir + "/ex3n/metrics.json");
+    int64_t n3_rows = 0;
+    for (auto& e : nlohmann::json::parse(f3)) {
+      EXPECT_TRUE(e["deletion_auc"].is_null()) << e.dump();
+      EXPECT_TRUE(e["insertion_auc"].is_null()) << e.dump();
+      ++n3_rows;
+    }
+    EXPECT_GE(n3_rows, 3);  // a window's gradcam row and its two chance rows at least
   }
   const int64_t rows2d = csv_rows(dir + "/ex2d/metrics.csv");  // gradcam + 2 chance rows per explained tumour slice
   EXPECT_GE(rows2d, 3);
