@@ -84,8 +84,12 @@ int run_explain(ExplainArgs& a) {
                   (long long)(row.scope == "window" ? std::max<int64_t>(0, row.window.at(0)) : row.slice), row.target, row.target_baseline, row.delta_abs,
                   100 * row.delta_rel, (long long)row.evaluations);
   for (auto& w : r.warnings) std::fprintf(stderr, "WARNING: %s\n", w.c_str());
-  std::printf("%zu maps explained, %zu files written to %s (metrics.csv, metrics.json)\n", r.rows.size(), r.files.size(),
-              a.out.c_str());
+  // A map is one (slice or window, method); chance rows and a window's per-plane rows score maps, not add any.
+  const auto maps = std::count_if(r.rows.begin(), r.rows.end(), [&](const gb::pipeline::ExplainRow& row) {
+    return row.method.rfind("chance-", 0) != 0 && (pre.depth == 0 || row.scope == "window");
+  });
+  std::printf("%lld maps explained (%zu metric rows, chance and per-plane rows included), %zu files written to %s (metrics.csv, metrics.json)\n",
+              (long long)maps, r.rows.size(), r.files.size(), a.out.c_str());
   return 0;
 }
 
